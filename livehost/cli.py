@@ -1,0 +1,306 @@
+"""The ``livehost`` command: run a patch live, render it offline, check it, list devices.
+
+Every user-facing failure is one line on stderr (``livehost: error: ...``) and exit code 1 — never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from livehost.errors import LivehostError
+
+DEFAULT_PATCH = "patches/default.toml"
+
+
+def _optional_parsers(sub) -> None:
+    """Subcommands contributed by other rooms of the package, when present."""
+    for modname in ("livehost.tuning.cli", "livehost.ml.features_cli"):
+        try:
+            mod = __import__(modname, fromlist=["add_parser"])
+        except ImportError:
+            continue
+        mod.add_parser(sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    ap = argparse.ArgumentParser(prog="livehost", description="A real-time audio host for live performers.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("devices", help="list audio devices and MIDI ports")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("run", help="run a patch live (sound card, JACK, or the null driver)")
+    p.add_argument("patch", nargs="?", default=DEFAULT_PATCH, help="patch file (TOML)")
+    p.add_argument("--driver", choices=("auto", "portaudio", "null"), default="auto",
+                   help="audio driver (auto: PortAudio if a device exists, else null)")
+    p.add_argument("--device", default=None, help="audio device name fragment or index")
+    p.add_argument("--input", default=None, help="'mic', 'none' or an audio file (overrides [input])")
+    p.add_argument("--loop", action="store_true", help="loop the input file")
+    p.add_argument("--output", default=None, help="also record the output to this file (.wav/.flac)")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--blocksize", type=int, default=None, help="frames per block (32..1024)")
+    p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
+    p.add_argument("--stats-json", default=None, help="write run statistics as JSON here on exit")
+    p.add_argument("--stress-gil", action="store_true",
+                   help="run a busy pure-Python thread beside the audio (a real-time self-test)")
+    p.add_argument("--quiet", action="store_true", help="no status line")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("render", help="render a patch over an audio file, offline")
+    p.add_argument("patch")
+    p.add_argument("--input", required=False, default=None, help="input audio file")
+    p.add_argument("--output", required=True, help="output audio file (.wav/.flac/.ogg)")
+    p.add_argument("--tail", type=float, default=2.0, help="seconds rendered after the input ends")
+    p.add_argument("--blocksize", type=int, default=None, help="frames per block")
+    p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
+    p.add_argument("--stats-json", default=None, help="write render statistics as JSON here")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("check", help="validate a patch file")
+    p.add_argument("patch")
+    p.set_defaults(func=cmd_check)
+
+    _optional_parsers(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``livehost`` console script; returns the exit code."""
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "command", None):
+        ap.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except LivehostError as e:
+        print(f"livehost: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# ---- commands ---------------------------------------------------------------------------------
+def cmd_check(args) -> int:
+    """``livehost check PATCH``: validate and summarise."""
+    from livehost.patch import load
+
+    p = load(args.patch)
+    kinds = _kinds(p.chain)
+    print(f"ok: {args.patch}: '{p.name}', {len(kinds)} nodes ({', '.join(kinds) or 'empty chain'}), "
+          f"input {p.input['source']}, {p.samplerate} Hz, {p.blocksize} frames")
+    return 0
+
+
+def _kinds(items) -> list[str]:
+    from livehost.patch import NodeSpec
+
+    out = []
+    for it in items:
+        if isinstance(it, NodeSpec):
+            out.append(it.type)
+        else:
+            out.append("layer")
+            for _, ch in it.branches:
+                out += _kinds(ch)
+    return out
+
+
+def cmd_devices(args) -> int:
+    """``livehost devices``: audio devices and MIDI input ports."""
+    from livehost.engine.drivers.portaudio import list_devices
+
+    try:
+        audio = list_devices()
+        audio_err = None
+    except LivehostError as e:
+        audio, audio_err = [], str(e)
+    midi, midi_err = _midi_ports()
+    if args.json:
+        print(json.dumps({"audio": audio, "audio_error": audio_err, "midi_inputs": midi, "midi_error": midi_err}))
+        return 0
+    print("Audio devices:")
+    if audio_err:
+        print(f"  ({audio_err})")
+    elif not audio:
+        print("  none found (start JACK or use --driver null)")
+    for d in audio:
+        print(f"  [{d['index']}] {d['name']}  ({d['hostapi']}, in {d['inputs']}, out {d['outputs']}, "
+              f"{d['samplerate']:g} Hz)")
+    print("MIDI inputs:")
+    if midi_err:
+        print(f"  ({midi_err})")
+    elif not midi:
+        print("  none found")
+    for api, name in midi:
+        print(f"  {name}  ({api})")
+    return 0
+
+
+def _midi_ports() -> tuple[list, str | None]:
+    try:
+        import rtmidi
+    except ImportError as e:
+        return [], f"python-rtmidi unavailable: {e}"
+    ports = []
+    for api in rtmidi.get_compiled_api():
+        if api not in (rtmidi.API_LINUX_ALSA, rtmidi.API_UNIX_JACK):
+            continue
+        label = rtmidi.get_api_display_name(api)
+        try:
+            mi = rtmidi.MidiIn(api)
+            ports += [(label, n) for n in mi.get_ports()]
+            mi.delete()
+        except Exception:  # noqa: BLE001 — an API without its server (no ALSA seq, no JACK) lists nothing
+            continue
+    return ports, None
+
+
+def _busy_thread(stop: threading.Event) -> threading.Thread:
+    def busy():
+        d: dict = {}
+        while not stop.is_set():
+            for i in range(1000):
+                d[i] = [i] * 3
+
+    t = threading.Thread(target=busy, name="livehost-gil-stress", daemon=True)
+    t.start()
+    return t
+
+
+def cmd_run(args) -> int:
+    """``livehost run PATCH``: play live until --duration or Ctrl-C."""
+    from livehost.engine.drivers.null import NullDriver
+    from livehost.engine.drivers.recorder import Recorder
+    from livehost.engine.patching import engine_for
+    from livehost.patch import load
+
+    patch = load(args.patch)
+    t_start = time.monotonic()
+    driver_name = args.driver
+    pa_driver = None
+    eng = engine_for(patch, args.samplerate, args.blocksize, input_override=args.input,
+                     loop=True if args.loop else None)
+    if driver_name in ("auto", "portaudio"):
+        from livehost.engine.drivers.portaudio import PortAudioDriver
+
+        try:
+            pa_driver = PortAudioDriver(eng, device=args.device, use_input=eng.input_mode == "mic")
+        except LivehostError as e:
+            if driver_name == "portaudio":
+                raise
+            print(f"livehost: {e}; using the null driver instead", file=sys.stderr)
+    output = args.output
+    if pa_driver is None:
+        driver = NullDriver(eng)
+        if output is None:
+            output = "livehost-null.wav"
+    else:
+        driver = pa_driver
+    rec = Recorder(eng, output, channels=eng.out_ch) if output else None
+    stop_busy = threading.Event()
+    if args.stress_gil:
+        _busy_thread(stop_busy)
+    if rec:
+        rec.start()
+    driver.start()
+    first_audio_s = _wait_first_block(eng, t_start)
+    if not args.quiet:
+        where = f", recording to {output}" if output else ""
+        print(f"livehost: '{patch.name}' on {eng.device_name or driver.name} at {eng.sr:g} Hz, "
+              f"{eng.max_block} frames{where}; Ctrl-C stops", file=sys.stderr)
+    try:
+        end = None if args.duration is None else time.monotonic() + args.duration
+        last = 0.0
+        while end is None or time.monotonic() < end:
+            eng.service()
+            time.sleep(0.005)
+            now = time.monotonic()
+            if not args.quiet and sys.stderr.isatty() and now - last > 0.5:
+                s = eng.stats()
+                m = eng.meter()
+                print(f"\r  out {max(m['peak_db']):6.1f} dBFS  load p50 {100 * s['dsp_load_p50']:4.1f}% "
+                      f"max {100 * s['dsp_load_max']:5.1f}%  xruns {s['xruns']}  nan {s['nan_resets']}   ",
+                      end="", file=sys.stderr)
+                last = now
+    except KeyboardInterrupt:
+        pass
+    finally:
+        driver.stop()
+        stop_busy.set()
+        if rec:
+            rec.stop()
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
+    stats = eng.stats()
+    stats["duration_s"] = stats["frames"] / eng.sr
+    stats["startup_to_first_audio_s"] = first_audio_s
+    stats["stress_gil"] = bool(args.stress_gil)
+    if isinstance(driver, NullDriver):
+        stats["late_blocks"] = driver.late_blocks
+    if output:
+        stats["output"] = output
+    if args.stats_json:
+        _write_json(args.stats_json, stats)
+    if not args.quiet:
+        print(f"livehost: {stats['callbacks']} callbacks, {stats['xruns']} xruns, DSP load p50 "
+              f"{100 * stats['dsp_load_p50']:.1f}% p99 {100 * stats['dsp_load_p99']:.1f}% max "
+              f"{100 * stats['dsp_load_max']:.1f}%, {stats['nan_resets']} NaN resets", file=sys.stderr)
+    return 0
+
+
+def _wait_first_block(eng, t_start: float, timeout: float = 5.0) -> float | None:
+    from livehost.engine import layout as L
+
+    end = time.monotonic() + timeout
+    while eng.a[L.H_CALLBACKS] == 0 and time.monotonic() < end:
+        time.sleep(0.001)
+    return time.monotonic() - t_start if eng.a[L.H_CALLBACKS] > 0 else None
+
+
+def cmd_render(args) -> int:
+    """``livehost render PATCH --input IN --output OUT``: offline, as fast as possible."""
+    from livehost import audiofile
+    from livehost.engine.drivers.offline import render
+    from livehost.engine.patching import engine_for
+    from livehost.patch import load
+
+    patch = load(args.patch)
+    if args.input is None and patch.input.get("source") != "file":
+        raise LivehostError(f"{args.patch}: nothing to render: give --input FILE")
+    t0 = time.monotonic()
+    eng = engine_for(patch, args.samplerate, args.blocksize, in_ch=0, input_override=args.input, loop=False)
+    src = eng.sources[0] if eng.sources else None
+    frames = (src.payload.size // 2 if src is not None else 0) + int(round(args.tail * eng.sr))
+    t1 = time.monotonic()
+    y = render(eng, frames)
+    t2 = time.monotonic()
+    audiofile.write(args.output, y, eng.sr)
+    stats = eng.stats()
+    stats.update({"duration_s": frames / eng.sr, "render_s": t2 - t1, "setup_s": t1 - t0,
+                  "realtime_factor": (frames / eng.sr) / max(t2 - t1, 1e-9), "output": args.output})
+    if args.stats_json:
+        _write_json(args.stats_json, stats)
+    print(f"livehost: rendered {frames / eng.sr:.2f} s to {args.output} in {t2 - t1:.2f} s "
+          f"({stats['realtime_factor']:.0f}x real time)", file=sys.stderr)
+    return 0
+
+
+def _write_json(path: str, obj: dict) -> None:
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, p)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""DSP kernels: numba functions over (params, state, buffer), one small module per family."""

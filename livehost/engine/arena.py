@@ -1,0 +1,101 @@
+"""The engine's arena: one preallocated float64 array and a first-fit allocator over its free part.
+
+Only the control side allocates and frees (under the engine's lock); the audio thread never does.
+Freshly allocated regions are written (zeroed) here, off the audio thread, so their pages are
+resident before the callback first touches them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from livehost.engine import layout as L
+
+
+class ArenaFull(MemoryError):
+    """The arena has no free region large enough."""
+
+
+class Arena:
+    """A float64 arena: fixed header/program/buffer/ring regions, then a heap for params and state.
+
+    sr: sample rate (Hz); max_block: largest block (frames); heap_slots: float64 slots of heap.
+    """
+
+    def __init__(self, sr: float, max_block: int, heap_slots: int):
+        self.sr = float(sr)
+        self.max_block = int(max_block)
+        fixed = [
+            ("prog0", L.MAX_OPS * L.ROW_W),
+            ("prog1", L.MAX_OPS * L.ROW_W),
+            ("buf", L.NBUF * 2 * self.max_block),
+            ("meter", L.MAX_SLOTS * L.METER_W),
+            ("load", L.LOAD_CAP),
+            ("tap", L.TAP_CH * L.TAP_CAP),
+            ("rec", 2 * L.REC_CAP),
+            ("midi", L.MIDI_W * L.MIDI_CAP),
+        ]
+        off = L.H_SIZE
+        self.offsets: dict[str, int] = {}
+        for name, size in fixed:
+            self.offsets[name] = off
+            off += size
+        self.heap_start = off
+        total = off + int(heap_slots)
+        self.a = np.zeros(total, np.float64)
+        a = self.a
+        a[L.H_LEN] = total
+        a[L.H_SR] = self.sr
+        a[L.H_MAXBLOCK] = self.max_block
+        a[L.H_PROG0] = self.offsets["prog0"]
+        a[L.H_PROG1] = self.offsets["prog1"]
+        a[L.H_BUF] = self.offsets["buf"]
+        a[L.H_NBUF] = L.NBUF
+        a[L.H_METER] = self.offsets["meter"]
+        a[L.H_MAX_SLOTS] = L.MAX_SLOTS
+        a[L.H_LOAD] = self.offsets["load"]
+        a[L.H_LOAD_CAP] = L.LOAD_CAP
+        a[L.H_TAP] = self.offsets["tap"]
+        a[L.H_TAP_CAP] = L.TAP_CAP
+        a[L.H_REC] = self.offsets["rec"]
+        a[L.H_REC_CAP] = L.REC_CAP
+        a[L.H_MIDI] = self.offsets["midi"]
+        a[L.H_MIDI_CAP] = L.MIDI_CAP
+        a[L.H_LIM_MIN] = 1.0
+        # touch every fixed page now, off the audio thread
+        a[L.H_SIZE:self.heap_start] = 0.0
+        self._free: list[tuple[int, int]] = [(self.heap_start, total - self.heap_start)]
+
+    def alloc(self, size: int) -> int:
+        """Reserve ``size`` slots (zeroed); return the offset. Raises :class:`ArenaFull`."""
+        size = max(1, int(size))
+        for i, (off, n) in enumerate(self._free):
+            if n >= size:
+                if n == size:
+                    del self._free[i]
+                else:
+                    self._free[i] = (off + size, n - size)
+                self.a[off:off + size] = 0.0
+                return off
+        raise ArenaFull(f"engine arena full: {size} slots wanted, largest free {self.largest_free()}")
+
+    def free(self, off: int, size: int) -> None:
+        """Return a region to the heap (coalescing neighbours)."""
+        size = max(1, int(size))
+        self._free.append((int(off), size))
+        self._free.sort()
+        merged: list[tuple[int, int]] = []
+        for o, n in self._free:
+            if merged and merged[-1][0] + merged[-1][1] == o:
+                merged[-1] = (merged[-1][0], merged[-1][1] + n)
+            else:
+                merged.append((o, n))
+        self._free = merged
+
+    def largest_free(self) -> int:
+        """The largest free region (slots)."""
+        return max((n for _, n in self._free), default=0)
+
+    def free_slots(self) -> int:
+        """Total free heap slots."""
+        return sum(n for _, n in self._free)

@@ -1,0 +1,470 @@
+"""The engine's control side: build a graph in the arena, change it while it plays, read its meters.
+
+Every method here runs off the audio thread (UI, MIDI, CLI, tests). Changes reach the callback only
+through the arena: parameter targets (smoothed by the callback), and whole programs published into
+the idle one of two program regions and switched by a generation counter at a block boundary.
+Adding a node inserts it fully bypassed and ramps it in; removing or moving one ramps it out first,
+so an edit is a short crossfade, never a click.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import numpy as np
+
+from livehost.engine import layout as L
+from livehost.engine.arena import Arena
+from livehost.engine.codegen import compiled, kind_of
+from livehost.engine.graph import LAYER_PARAMS, Branch, Layer, Node, compile_program, find, walk
+from livehost.errors import LivehostError
+from livehost.nodes import load_all
+from livehost.nodes.declare import NodeType, suggest
+
+DEFAULT_HEAP_SLOTS = 8 << 20  # 64 MiB of float64 for parameters and node state
+
+
+class EngineError(LivehostError):
+    """An edit the engine cannot make (unknown node, bad value, arena full)."""
+
+
+class Engine:
+    """A running (or renderable) graph.
+
+    sr: sample rate in Hz; max_block: largest block in frames (32..1024); in_ch / out_ch: device
+    channels (1 or 2; 0 input channels for output-only streams); heap_slots: arena heap size.
+    """
+
+    def __init__(self, sr: float = 48000.0, max_block: int = 128, in_ch: int = 2, out_ch: int = 2,
+                 heap_slots: int = DEFAULT_HEAP_SLOTS, extra_slots: int = 0):
+        if not 8000 <= sr <= 192000:
+            raise EngineError(f"sample rate {sr:g} Hz is not supported (8000..192000)")
+        if not 16 <= max_block <= 4096:
+            raise EngineError(f"block size {max_block} is not supported (16..4096 frames)")
+        self.types = load_all()
+        self.audio = compiled()
+        self.arena = Arena(sr, max_block, heap_slots + extra_slots)
+        self.a = self.arena.a
+        self.sr = float(sr)
+        self.max_block = int(max_block)
+        self.set_channels(in_ch, out_ch)
+        self.lock = threading.RLock()
+        self.running = False  # True while a real-time driver calls process_block on another thread
+        self.input_mode = "mic"
+        self.sources: list[Node] = []
+        self.chain: list = []
+        self._slots = list(range(L.MAX_SLOTS - 1, L.SLOT_MASTER, -1))
+        self._ids = itertools.count(1)
+        self._pending: list[tuple] = []  # (action, item, info) waiting for a fade to finish
+        self.master = self._make_node("master", "master", {}, fade_in=False)
+        self.a[L.H_MASTER_P] = self.master.pbase
+        self.a[L.H_MASTER_NP] = len(self.master.params)
+        self.a[L.H_MASTER_S] = self.master.sbase
+        self.a[L.H_MASTER_SS] = self.master.ssize
+        self.driver_name = "offline"
+        self.device_name = ""
+        self.publish()
+
+    # ---- building ------------------------------------------------------------------------------
+    def set_channels(self, in_ch: int, out_ch: int) -> None:
+        """Device channel counts the callback maps to/from the engine's stereo buffers."""
+        self.in_ch = int(in_ch)
+        self.out_ch = int(out_ch)
+        self.a[L.H_IN_CH] = self.in_ch
+        self.a[L.H_OUT_CH] = self.out_ch
+
+    def node_type(self, name: str) -> NodeType:
+        """The declared node type ``name`` (EngineError with a suggestion if unknown)."""
+        nt = self.types.get(name)
+        if nt is None or nt.name == "master":
+            raise EngineError(f"unknown node type '{name}'{suggest(name, list(self.types))}")
+        return nt
+
+    def _alloc_slot(self) -> int:
+        if not self._slots:
+            raise EngineError("too many nodes: no meter slot left")
+        return self._slots.pop()
+
+    def _new_id(self, base: str) -> str:
+        existing = {it.id for it in walk(self.chain)} | {s.id for s in self.sources}
+        while True:
+            cand = f"{base}{next(self._ids)}"
+            if cand not in existing:
+                return cand
+
+    def _write_params(self, pbase: int, params, numbers) -> None:
+        n = len(params)
+        for j, (p, v) in enumerate(zip(params, numbers)):
+            self.a[pbase + j] = v
+            self.a[pbase + n + j] = v
+            self.a[pbase + 2 * n + j] = v
+            self.a[pbase + 3 * n + j] = p.smoothing_ms
+
+    def _make_node(self, type_name: str, node_id: str, values: dict, fade_in: bool,
+                   payload: np.ndarray | None = None, options: dict | None = None) -> Node:
+        nt = self.types[type_name]
+        node = Node(node_id, nt, {}, payload=payload, options=dict(options or {}))
+        params = node.params
+        for p in params:
+            node.values[p.name] = values.get(p.name, p.default)
+        for k in values:
+            if k not in node.values:
+                raise EngineError(f"{type_name} has no parameter '{k}'{suggest(k, [p.name for p in params])}")
+        for p in params:
+            why = p.check(node.values[p.name])
+            if why:
+                raise EngineError(f"{node_id}.{p.name} {why}")
+        base = int(nt.state_size(self.sr, self.max_block))
+        node.ssize = max(1, base + (0 if payload is None else payload.size))
+        node.pbase = self.arena.alloc(4 * len(params))
+        node.sbase = self.arena.alloc(node.ssize)
+        st = self.a[node.sbase:node.sbase + node.ssize]
+        if nt.init is not None:
+            nt.init(st[:max(base, 1)], self.sr, self.max_block)
+        if payload is not None:
+            st[base:base + payload.size] = payload
+        node.kind = kind_of(type_name)
+        node.slot = self._alloc_slot() if type_name != "master" else L.SLOT_MASTER
+        self._write_params(node.pbase, params, [p.to_number(node.values[p.name]) for p in params])
+        if fade_in:
+            b = node.pbase + 1  # bypass: start fully bypassed, ramp to the wanted state
+            n = len(params)
+            self.a[b + n] = 1.0
+            self.a[b + 2 * n] = 1.0
+        return node
+
+    def _make_layer(self, layer_id: str, values: dict, branches: list[tuple[float, list]], fade_in: bool) -> Layer:
+        lay = Layer(layer_id, [Branch(float(g), chain) for g, chain in branches], {})
+        for p in LAYER_PARAMS:
+            lay.values[p.name] = values.get(p.name, p.default)
+            why = p.check(lay.values[p.name])
+            if why:
+                raise EngineError(f"{layer_id}.{p.name} {why}")
+        lay.pbase = self.arena.alloc(4 * len(lay.params))
+        lay.slot = self._alloc_slot()
+        self._write_params(lay.pbase, lay.params, lay.numbers())
+        if fade_in:
+            n = len(lay.params)
+            self.a[lay.pbase + 1 + n] = 1.0
+            self.a[lay.pbase + 1 + 2 * n] = 1.0
+        return lay
+
+    def _release(self, item) -> None:
+        if isinstance(item, Layer):
+            for b in item.branches:
+                for sub in b.chain:
+                    self._release(sub)
+            self.arena.free(item.pbase, 4 * len(item.params))
+        else:
+            self.arena.free(item.pbase, 4 * len(item.params))
+            self.arena.free(item.sbase, item.ssize)
+        self._slots.append(item.slot)
+
+    @property
+    def started(self) -> bool:
+        """True once the callback has processed audio (edits then fade instead of jumping)."""
+        return self.a[L.H_FRAMES] > 0
+
+    # ---- publishing ----------------------------------------------------------------------------
+    def publish(self, timeout: float = 2.0) -> None:
+        """Compile the model and swap it in at the next block boundary (waits for the audio thread)."""
+        with self.lock:
+            rows = compile_program(self.input_mode, self.sources, self.chain)
+            a = self.a
+            target = 1 - int(a[L.H_ACTIVE])
+            base = int(a[L.H_PROG1] if target else a[L.H_PROG0])
+            a[base:base + rows.size] = rows.ravel()
+            a[L.H_NOPS1 if target else L.H_NOPS0] = len(rows)
+            a[L.H_ACTIVE] = target
+            a[L.H_GEN] = a[L.H_GEN] + 1.0
+            if self.running:
+                self._wait_ack(timeout)
+
+    def _wait_ack(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while self.a[L.H_ACK] != self.a[L.H_GEN]:
+            if time.monotonic() > end:
+                raise EngineError("the audio thread did not pick up the new graph (stream stalled?)")
+            time.sleep(0.0005)
+
+    # ---- graph model from a patch --------------------------------------------------------------
+    def build(self, input_mode: str, sources: list[tuple], chain_spec: list, master_values: dict) -> None:
+        """Replace the whole graph (used when loading a patch before the stream starts).
+
+        sources: ``(type, id, values, payload, options)`` tuples; chain_spec: items ``("node", type, id,
+        values)`` or ``("layer", id, values, [(gain_db, chain_spec), ...])``; master_values: master params.
+        """
+        with self.lock:
+            for item in self.chain:
+                self._release(item)
+            for s in self.sources:
+                self._release(s)
+            self.input_mode = input_mode
+            self.a[L.H_SILENT_IN] = 0.0 if input_mode == "mic" else 1.0
+            fade = self.started
+            self.sources = [self._make_node(t, i, v, fade, payload=p, options=o) for t, i, v, p, o in sources]
+            self.chain = self._build_chain(chain_spec, fade)
+            for name, v in master_values.items():
+                self.set_param("master", name, v)
+            self.publish()
+
+    def _build_chain(self, spec: list, fade: bool) -> list:
+        out = []
+        for item in spec:
+            if item[0] == "node":
+                _, type_name, node_id, values = item
+                self.node_type(type_name)
+                out.append(self._make_node(type_name, node_id or self._new_id(type_name), values, fade))
+            else:
+                _, layer_id, values, branches = item
+                built = [(g, self._build_chain(ch, fade)) for g, ch in branches]
+                out.append(self._make_layer(layer_id or self._new_id("layer"), values, built, fade))
+        return out
+
+    # ---- live control --------------------------------------------------------------------------
+    def item(self, node_id: str):
+        """The Node, Layer or source ``node_id`` (``"master"`` is the master section)."""
+        if node_id == "master":
+            return self.master
+        for s in self.sources:
+            if s.id == node_id:
+                return s
+        hit = find(self.chain, node_id)
+        if hit is None:
+            ids = [it.id for it in walk(self.chain)] + [s.id for s in self.sources] + ["master"]
+            raise EngineError(f"no node '{node_id}'{suggest(node_id, ids)}")
+        return hit[2]
+
+    def set_param(self, node_id: str, name: str, value) -> None:
+        """Set a parameter's target (patch units); the callback smooths towards it."""
+        with self.lock:
+            it = self.item(node_id)
+            params = it.params
+            if isinstance(it, Layer) and name.startswith("branch") and name.endswith(".gain_db"):
+                j = 2 + int(name[len("branch"):-len(".gain_db")])
+                p = params[j]
+            else:
+                names = [p.name for p in params]
+                if name not in names:
+                    raise EngineError(f"{node_id} has no parameter '{name}'{suggest(name, names)}")
+                j = names.index(name)
+                p = params[j]
+            why = p.check(value)
+            if why:
+                raise EngineError(f"{node_id}.{name} {why}")
+            if isinstance(it, Layer) and j >= 2:
+                it.branches[j - 2].gain_db = float(value)
+            else:
+                it.values[name] = value
+            self.a[it.pbase + j] = p.to_number(value)
+
+    def get_param(self, node_id: str, name: str, current: bool = False):
+        """A parameter's target value (patch units), or the smoothed value the audio uses now."""
+        it = self.item(node_id)
+        names = [p.name for p in it.params]
+        j = names.index(name)
+        if not current:
+            return it.values[name] if not isinstance(it, Layer) or j < 2 else it.branches[j - 2].gain_db
+        return it.params[j].from_number(self.a[it.pbase + len(names) + j])
+
+    def set_bypass(self, node_id: str, on: bool) -> None:
+        """Bypass a node or layer (crossfaded over its bypass smoothing time)."""
+        self.set_param(node_id, "bypass", bool(on))
+
+    def add_node(self, type_name: str, values: dict | None = None, index: int | None = None,
+                 layer: str | None = None, branch: int = 0, node_id: str | None = None) -> str:
+        """Insert a node (faded in) at ``index`` of the main chain or of ``layer``'s ``branch``; its id."""
+        with self.lock:
+            self.node_type(type_name)
+            target = self._container(layer, branch)
+            if node_id is not None:
+                self._check_free_id(node_id)
+            node = self._make_node(type_name, node_id or self._new_id(type_name), dict(values or {}), self.started)
+            target.insert(len(target) if index is None else index, node)
+            self.publish()
+            return node.id
+
+    def add_layer(self, branches: int = 2, index: int | None = None, node_id: str | None = None) -> str:
+        """Insert an empty layer with ``branches`` branches (faded in); its id."""
+        with self.lock:
+            if node_id is not None:
+                self._check_free_id(node_id)
+            lay = self._make_layer(node_id or self._new_id("layer"), {}, [(0.0, []) for _ in range(branches)],
+                                   self.started)
+            self.chain.insert(len(self.chain) if index is None else index, lay)
+            self.publish()
+            return lay.id
+
+    def _check_free_id(self, node_id: str) -> None:
+        if node_id == "master" or find(self.chain, node_id) or any(s.id == node_id for s in self.sources):
+            raise EngineError(f"a node called '{node_id}' exists already")
+
+    def _container(self, layer: str | None, branch: int) -> list:
+        if layer is None:
+            return self.chain
+        lay = self.item(layer)
+        if not isinstance(lay, Layer):
+            raise EngineError(f"'{layer}' is not a layer")
+        if not 0 <= branch < len(lay.branches):
+            raise EngineError(f"layer '{layer}' has no branch {branch}")
+        return lay.branches[branch].chain
+
+    def remove_node(self, node_id: str) -> None:
+        """Fade a node or layer out, then take it out of the graph (see :meth:`service`)."""
+        with self.lock:
+            it = self.item(node_id)
+            if it is self.master or it in self.sources:
+                raise EngineError(f"'{node_id}' cannot be removed")
+            if not self.started:
+                self._finish_remove(it)
+                return
+            self._fade_out(it)
+            self._pending.append(("remove", it, None))
+
+    def move_node(self, node_id: str, index: int, layer: str | None = None, branch: int = 0) -> None:
+        """Move a node to ``index`` of the main chain (or a layer branch): fade out, move, fade in."""
+        with self.lock:
+            it = self.item(node_id)
+            if it is self.master or it in self.sources:
+                raise EngineError(f"'{node_id}' cannot be moved")
+            dest = (index, layer, branch)
+            if not self.started:
+                self._relocate(it, dest)
+                self.publish()
+                return
+            was = it.values.get("bypass", False)
+            self._fade_out(it)
+            self._pending.append(("move", it, (dest, was)))
+
+    def _fade_out(self, it) -> None:
+        self.a[it.pbase + 1] = 1.0
+
+    def _faded(self, it) -> bool:
+        n = len(it.params)
+        return self.a[it.pbase + n + 1] >= 1.0 and self.a[it.pbase + 2 * n + 1] >= 1.0
+
+    def _relocate(self, it, dest) -> None:
+        container, i, _ = find(self.chain, it.id)
+        del container[i]
+        index, layer, branch = dest
+        target = self._container(layer, branch)
+        target.insert(max(0, min(len(target), index)), it)
+
+    def _finish_remove(self, it) -> None:
+        container, i, _ = find(self.chain, it.id)
+        del container[i]
+        self.publish()
+        self._release(it)
+
+    def service(self) -> int:
+        """Finish edits whose fade-out is complete; returns how many are still pending.
+
+        Drivers call this regularly (the offline driver between blocks, live drivers from a control
+        thread every few milliseconds).
+        """
+        with self.lock:
+            still = []
+            for action, it, info in self._pending:
+                if not self._faded(it):
+                    still.append((action, it, info))
+                    continue
+                if action == "remove":
+                    self._finish_remove(it)
+                else:
+                    dest, was = info
+                    self._relocate(it, dest)
+                    self.publish()
+                    self.a[it.pbase + 1] = 1.0 if was else 0.0
+            self._pending = still
+            return len(still)
+
+    def wait_edits(self, timeout: float = 2.0) -> None:
+        """Block until pending edits are finished (live drivers only)."""
+        end = time.monotonic() + timeout
+        while self.service():
+            if time.monotonic() > end:
+                raise EngineError("edits did not finish (is the stream running?)")
+            time.sleep(0.002)
+
+    def panic(self) -> None:
+        """Silence: ramp the master mute on (the UI's panic key; synth voices are cleared by the synth)."""
+        self.set_param("master", "mute", True)
+        self.a[L.H_PANIC] += 1.0
+
+    # ---- audio ---------------------------------------------------------------------------------
+    def process(self, inp: np.ndarray | None, out: np.ndarray, flags: int = 0) -> int:
+        """Render one block on the calling thread (offline/null drivers). float32 (n, ch) in/out."""
+        n = out.shape[0]
+        if inp is None:
+            inp = _ZERO_IN
+            in_ch = 0
+        else:
+            in_ch = inp.shape[1]
+        return self.audio.process_block(self.a, inp, out, n, in_ch, out.shape[1], flags)
+
+    def latency_samples(self) -> int:
+        """Samples of delay the graph adds on its main path (master lookahead + node latencies)."""
+        total = self.master.type.latency(self.master.values, self.sr)
+        for it in self.chain:
+            if isinstance(it, Node) and not it.values.get("bypass"):
+                total += it.type.latency(it.values, self.sr)
+        return int(total)
+
+    # ---- meters and stats ----------------------------------------------------------------------
+    def meter(self, node_id: str | None = None) -> dict:
+        """Peak and RMS (dBFS) of a node's output over the last block (``None`` master, ``"input"``)."""
+        slot = L.SLOT_MASTER if node_id in (None, "master") else L.SLOT_INPUT if node_id == "input" \
+            else self.item(node_id).slot
+        m = int(self.a[L.H_METER]) + slot * L.METER_W
+        v = self.a[m:m + L.METER_W]
+        return {
+            "peak_db": [_db(v[0]), _db(v[1])],
+            "rms_db": [_db(np.sqrt(v[2])), _db(np.sqrt(v[3]))],
+        }
+
+    def loads(self) -> np.ndarray:
+        """DSP load of the recorded callbacks (callback time / block period), oldest first."""
+        c = int(self.a[L.H_LOAD_COUNT])
+        cap = int(self.a[L.H_LOAD_CAP])
+        base = int(self.a[L.H_LOAD])
+        if c <= cap:
+            return self.a[base:base + c].copy()
+        i = c % cap
+        return np.concatenate([self.a[base + i:base + cap], self.a[base:base + i]])
+
+    def stats(self) -> dict:
+        """Callbacks, xruns, DSP load percentiles, NaN resets, limiter gain reduction and settings."""
+        a = self.a
+        loads = self.loads()
+        lim = float(a[L.H_LIM_MIN])
+        return {
+            "driver": self.driver_name,
+            "device": self.device_name,
+            "samplerate": self.sr,
+            "blocksize": self.max_block,
+            "callbacks": int(a[L.H_CALLBACKS]),
+            "frames": int(a[L.H_FRAMES]),
+            "xruns": int(a[L.H_XRUNS]),
+            "jack_xruns": int(a[L.H_JACK_XRUNS]),
+            "dsp_load_p50": float(np.percentile(loads, 50)) if loads.size else 0.0,
+            "dsp_load_p99": float(np.percentile(loads, 99)) if loads.size else 0.0,
+            "dsp_load_max": float(a[L.H_LOAD_MAX]),
+            "nan_resets": int(a[L.H_NAN_RESETS]),
+            "nonfinite_out": int(a[L.H_NONFINITE_OUT]),
+            "limiter_gain_reduction_db": -_db(lim) if lim > 0 else 120.0,
+            "record_drops": int(a[L.H_REC_DROPS]),
+            "latency_ms": 1000.0 * (self.latency_samples() + self.max_block) / self.sr,
+        }
+
+    def reset_limiter_meter(self) -> None:
+        """Start a new gain-reduction measurement window."""
+        self.a[L.H_LIM_MIN] = 1.0
+
+
+_ZERO_IN = np.zeros((1, 1), np.float32)
+
+
+def _db(x: float) -> float:
+    return float(20.0 * np.log10(x)) if x > 1e-12 else -240.0

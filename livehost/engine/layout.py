@@ -1,0 +1,109 @@
+"""Where things live in the engine's float64 arena (header slots, program rows, op codes).
+
+The whole engine state is one float64 array: a header, two program regions (double-buffered graph
+programs swapped by generation counter), audio buffers, meters, rings, parameter blocks and node
+state. Integers are stored as floats (exact below 2**53). The compiled callback reads these module
+constants as compile-time constants.
+"""
+
+# ---- header slots -------------------------------------------------------------------------
+H_SIZE = 128
+H_LEN = 0  # arena length in slots (the cfunc views the arena through it)
+H_SR = 1  # sample rate, Hz
+H_MAXBLOCK = 2  # largest block, frames
+H_ACTIVE = 3  # which program region (0/1) is live
+H_GEN = 4  # program generation published by the control side
+H_ACK = 5  # generation the audio thread last picked up
+H_PROG0 = 6  # offset of program region 0
+H_PROG1 = 7  # offset of program region 1
+H_NOPS0 = 8  # rows in program region 0
+H_NOPS1 = 9  # rows in program region 1
+H_BUF = 10  # offset of the audio buffers: NBUF x 2 x maxblock
+H_NBUF = 11
+H_MASTER_P = 12  # master parameter block offset
+H_MASTER_S = 13  # master state offset
+H_MASTER_NP = 14  # master parameter count
+H_METER = 15  # meter region offset: MAX_SLOTS x METER_W
+H_MAX_SLOTS = 16
+H_FRAMES = 17  # frames processed since start
+H_CALLBACKS = 18  # callbacks run
+H_XRUNS = 19  # callbacks with PortAudio under/overflow status flags
+H_NAN_RESETS = 20  # node resets by the NaN/Inf guard
+H_NONFINITE_OUT = 21  # non-finite samples stopped at the output
+H_LIM_MIN = 22  # smallest limiter gain since the control side last reset it (linear)
+H_LOAD = 23  # DSP-load ring offset (callback time / block period)
+H_LOAD_CAP = 24
+H_LOAD_COUNT = 25  # loads written in total
+H_LOAD_MAX = 26
+H_TAP = 27  # analysis tap ring offset: TAP_CH x cap (input mono, output L, output R)
+H_TAP_CAP = 28
+H_TAP_W = 29  # frames written in total
+H_REC = 30  # record ring offset: 2 x cap (output L, R)
+H_REC_CAP = 31
+H_REC_W = 32  # frames written in total
+H_REC_ON = 33  # 1 = record the output
+H_REC_R = 34  # frames read by the writer thread (for overrun detection)
+H_REC_DROPS = 35  # frames lost because the writer fell behind
+H_LAST_FLAGS = 36
+H_JACK_XRUNS = 37  # xruns reported by JACK itself (written by a GIL-free JACK callback)
+H_PANIC = 38  # panic counter: the control side bumps it, the callback silences
+H_MIDI = 39  # MIDI event ring offset (later issues)
+H_MIDI_CAP = 40
+H_MIDI_W = 41
+H_MIDI_R = 42
+H_IN_CH = 43  # device input channels of the running stream
+H_OUT_CH = 44  # device output channels
+H_LAST_NS = 45  # duration of the last callback, ns
+H_SILENT_IN = 46  # 1 = ignore device input (file/none sources)
+H_MASTER_SS = 47  # master state size
+
+
+# ---- program rows -------------------------------------------------------------------------
+ROW_W = 12
+R_OP = 0
+R_KIND = 1
+R_BUF = 2  # buffer the op works on
+R_BUF2 = 3  # second buffer (dry copy, source scratch, mix target)
+R_BUF3 = 4  # third buffer (layer dry)
+R_PBASE = 5  # parameter block offset
+R_NP = 6  # parameter count (including wet, bypass)
+R_SBASE = 7  # state offset
+R_SSIZE = 8  # state size
+R_SLOT = 9  # meter slot
+R_RESET = 10  # NaN guard zeroes state from here
+R_AUX = 11  # op-specific (branch parameter index)
+
+OP_INPUT = 1  # buf <- device input
+OP_ZERO = 2  # buf <- 0
+OP_COPY = 3  # buf2 <- buf
+OP_NODE = 4  # effect node in place on buf (buf2 = dry scratch)
+OP_SOURCE = 5  # source node into buf2, added to buf with its level
+OP_MIXADD = 6  # buf2 += buf * dB gain param AUX of block PBASE (ramped)
+OP_DRYWET = 7  # buf <- buf3 + w * (buf2 - buf3), w from block PBASE (layer wet/bypass)
+OP_METER = 8  # meter buf into slot
+OP_LAYER = 9  # smooth a layer's parameter block (layer header)
+
+MAX_OPS = 1024
+NBUF = 24  # audio buffers (nesting depth of layers is bounded by this)
+BUF_MAIN = 0  # the chain's buffer
+BUF_DRY = NBUF - 1  # dry copy scratch for OP_NODE
+BUF_TAP = NBUF - 2  # the summed sources, for the input tap
+BUF_SRC = NBUF - 3  # source scratch for OP_SOURCE
+BUF_FREE = NBUF - 3  # layers use buffers 1 .. BUF_FREE-1
+METER_W = 4  # peak L, peak R, mean square L, mean square R
+MAX_SLOTS = 512
+SLOT_INPUT = 0
+SLOT_MASTER = 1
+TAP_CH = 3
+LOAD_CAP = 1 << 17
+TAP_CAP = 1 << 18
+REC_CAP = 1 << 20
+MIDI_CAP = 4096
+MIDI_W = 4  # frame offset, status, data1, data2
+
+# ---- parameter blocks -----------------------------------------------------------------------
+# A node with np parameters owns 4*np slots: target | current | previous | smoothing time (ms).
+P_ROWS = 4
+P_WET = 0
+P_BYPASS = 1
+P_OWN = 2  # first node-specific parameter

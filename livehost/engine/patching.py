@@ -1,0 +1,92 @@
+"""Patch <-> engine: build an engine's graph from a validated patch, and a patch from the engine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from livehost import audiofile
+from livehost.engine.engine import Engine
+from livehost.engine.graph import Layer, Node
+from livehost.patch import LayerSpec, NodeSpec, Patch
+
+
+def resolve_input(patch: Patch, override: str | None) -> dict:
+    """The effective ``[input]`` table: the patch's, or ``override`` (``"mic"``, ``"none"`` or a file)."""
+    inp = dict(patch.input)
+    if override is None:
+        if inp.get("source") == "file" and patch.path:
+            f = inp["file"]
+            if not os.path.isabs(f):
+                inp["file"] = str(Path(patch.path).parent / f)
+        return inp
+    if override in ("mic", "none"):
+        return {"source": override}
+    keep = {k: v for k, v in inp.items() if k in ("gain_db", "loop", "start_s")}
+    return {"source": "file", "file": override, **keep}
+
+
+def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
+                loop: bool | None = None) -> dict:
+    """Load ``patch`` into ``engine`` (file sources are read and resampled here); returns the input used."""
+    inp = resolve_input(patch, input_override)
+    sources = []
+    if inp["source"] == "file":
+        audio, _ = audiofile.read(inp["file"], sr=engine.sr)
+        values = {k: inp[k] for k in ("gain_db", "loop", "start_s") if k in inp}
+        if loop is not None:
+            values["loop"] = bool(loop)
+        sources.append(("file", "input", values, audio.ravel(), {"file": inp["file"]}))
+    mode = "mic" if inp["source"] == "mic" else "none"
+    engine.build(mode, sources, patch.engine_chain(), dict(patch.master))
+    return inp
+
+
+def heap_for(patch: Patch, input_override: str | None, sr: float) -> int:
+    """Extra arena slots a patch's file source needs (its samples, stereo, at ``sr``)."""
+    inp = resolve_input(patch, input_override)
+    if inp["source"] != "file":
+        return 0
+    import soundfile as sf
+
+    try:
+        info = sf.info(inp["file"])
+    except Exception:  # the real read reports the error with the file name
+        return 0
+    return int(info.frames * sr / info.samplerate * 2) + 4096
+
+
+def engine_for(patch: Patch, sr: float | None = None, blocksize: int | None = None, in_ch: int = 2,
+               out_ch: int = 2, input_override: str | None = None, loop: bool | None = None) -> Engine:
+    """A new engine at the patch's (or the given) rate and block size, with the patch loaded."""
+    sr = float(sr or patch.samplerate)
+    eng = Engine(sr, int(blocksize or patch.blocksize), in_ch, out_ch,
+                 extra_slots=heap_for(patch, input_override, sr))
+    apply_patch(eng, patch, input_override, loop)
+    return eng
+
+
+def patch_from_engine(engine: Engine, base: Patch) -> Patch:
+    """The engine's current graph and values as a patch (keeping ``base``'s header and sections)."""
+    p = Patch(name=base.name, samplerate=base.samplerate, blocksize=base.blocksize, input=dict(base.input),
+              master={}, extra=dict(base.extra), path=base.path)
+    p.chain = _specs(engine.chain)
+    for q in engine.master.params:
+        if q.name in ("wet", "bypass"):
+            continue
+        v = engine.master.values[q.name]
+        if v != q.default:
+            p.master[q.name] = v
+    return p
+
+
+def _specs(items: list) -> list:
+    out = []
+    for it in items:
+        if isinstance(it, Node):
+            vals = {q.name: it.values[q.name] for q in it.params if it.values[q.name] != q.default}
+            out.append(NodeSpec(it.type.name, it.id, vals))
+        elif isinstance(it, Layer):
+            vals = {k: v for k, v in it.values.items() if v != {"wet": 1.0, "bypass": False}[k]}
+            out.append(LayerSpec(it.id, vals, [(b.gain_db, _specs(b.chain)) for b in it.branches]))
+    return out

@@ -1,0 +1,340 @@
+"""The compiled audio path. This file is a template: :mod:`livehost.engine.codegen` splices the
+node-kind dispatch (generated from the node registry) in place of the marker below and imports the
+result from livehost's cache folder, so that one numba cache entry matches one set of kernels.
+
+Nothing here allocates, locks, does I/O or touches Python objects: ``process_block`` runs inside the
+PortAudio callback (a numba ``cfunc``) with no GIL, and the offline and null drivers call the very
+same function, so a render is bit for bit what the live stream played.
+"""
+
+import math
+
+import numpy as np
+from numba import carray, cfunc, njit, types
+
+from livehost.dsp.limiter import master_kernel
+from livehost.engine.clock import monotonic_ns
+from livehost.engine.layout import (
+    H_ACK, H_ACTIVE, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
+    H_LOAD_CAP, H_LOAD_COUNT, H_LOAD_MAX, H_MASTER_NP, H_MASTER_P, H_MASTER_S, H_MAXBLOCK, H_METER,
+    H_NAN_RESETS, H_NBUF, H_NONFINITE_OUT, H_NOPS0, H_NOPS1, H_PROG0, H_PROG1, H_REC, H_REC_CAP,
+    H_REC_DROPS, H_REC_ON, H_REC_R, H_REC_W, H_SILENT_IN, H_SR, H_TAP, H_TAP_CAP, H_TAP_W, H_XRUNS,
+    METER_W, OP_COPY, OP_DRYWET, OP_INPUT, OP_METER, OP_MIXADD, OP_NODE, OP_SOURCE, OP_ZERO, P_BYPASS,
+    P_OWN, P_WET, R_AUX, R_BUF, R_BUF2, R_BUF3, R_KIND, R_NP, R_OP, R_PBASE, R_RESET, R_SBASE, R_SLOT,
+    R_SSIZE, ROW_W, SLOT_INPUT, SLOT_MASTER, TAP_CH,
+)
+
+# @@DISPATCH@@  (replaced by the generated `dispatch(kind, pp, pc, st, buf, n, sr)`)
+
+
+@njit(cache=True, nogil=True)
+def smooth_params(a, pbase, npar, n, sr):
+    """Advance one parameter block by ``n`` frames: previous <- current, current -> target (one-pole)."""
+    tgt = pbase
+    cur = pbase + npar
+    prv = pbase + 2 * npar
+    tau = pbase + 3 * npar
+    for j in range(npar):
+        c = a[cur + j]
+        a[prv + j] = c
+        t = a[tgt + j]
+        if c != t:
+            ms = a[tau + j]
+            if ms <= 0.0:
+                c = t
+            else:
+                c += (t - c) * (1.0 - math.exp(-n * 1000.0 / (ms * sr)))
+                if abs(t - c) <= 1e-7 * max(1.0, abs(t)):
+                    c = t
+            a[cur + j] = c
+
+
+@njit(cache=True, nogil=True)
+def meter(a, slot, buf, n):
+    """Write peak and mean square of ``buf[:, :n]`` to meter ``slot``."""
+    m = int(a[H_METER]) + slot * METER_W
+    for ch in range(2):
+        pk = 0.0
+        ms = 0.0
+        for i in range(n):
+            v = buf[ch, i]
+            av = abs(v)
+            if av > pk:
+                pk = av
+            ms += v * v
+        a[m + ch] = pk
+        a[m + 2 + ch] = ms / n if n > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def all_finite(buf, n):
+    """True when every sample of ``buf[:, :n]`` is finite."""
+    s = 0.0
+    for ch in range(2):
+        for i in range(n):
+            s += buf[ch, i] * 0.0
+    return s == 0.0
+
+
+@njit(cache=True, nogil=True)
+def run_node(a, bufs, row, n, sr):
+    """One effect node, in place: smooth, keep dry, kernel, NaN guard, dry/wet + bypass ramp, meter."""
+    pb = int(a[row + R_PBASE])
+    npar = int(a[row + R_NP])
+    smooth_params(a, pb, npar, n, sr)
+    cur = pb + npar
+    prv = pb + 2 * npar
+    w0 = a[prv + P_WET] * (1.0 - a[prv + P_BYPASS])
+    w1 = a[cur + P_WET] * (1.0 - a[cur + P_BYPASS])
+    buf = bufs[int(a[row + R_BUF])]
+    if a[prv + P_BYPASS] >= 1.0 and a[cur + P_BYPASS] >= 1.0:
+        meter(a, int(a[row + R_SLOT]), buf, n)
+        return
+    dry = bufs[int(a[row + R_BUF2])]
+    for ch in range(2):
+        for i in range(n):
+            dry[ch, i] = buf[ch, i]
+    sb = int(a[row + R_SBASE])
+    st = a[sb:sb + int(a[row + R_SSIZE])]
+    dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, buf, n, sr)
+    if not all_finite(buf, n):
+        rs = int(a[row + R_RESET])
+        for k in range(rs, st.shape[0]):
+            st[k] = 0.0
+        for ch in range(2):
+            for i in range(n):
+                buf[ch, i] = dry[ch, i]
+        a[H_NAN_RESETS] += 1.0
+    if not (w0 == 1.0 and w1 == 1.0):
+        inv = 1.0 / n
+        for i in range(n):
+            w = w0 + (w1 - w0) * ((i + 1) * inv)
+            for ch in range(2):
+                d = dry[ch, i]
+                buf[ch, i] = d + w * (buf[ch, i] - d)
+    meter(a, int(a[row + R_SLOT]), buf, n)
+
+
+@njit(cache=True, nogil=True)
+def run_source(a, bufs, row, n, sr):
+    """One source node: kernel into scratch ``buf2``, added to ``buf`` with its wet/bypass level."""
+    pb = int(a[row + R_PBASE])
+    npar = int(a[row + R_NP])
+    smooth_params(a, pb, npar, n, sr)
+    cur = pb + npar
+    prv = pb + 2 * npar
+    w0 = a[prv + P_WET] * (1.0 - a[prv + P_BYPASS])
+    w1 = a[cur + P_WET] * (1.0 - a[cur + P_BYPASS])
+    out = bufs[int(a[row + R_BUF])]
+    tmp = bufs[int(a[row + R_BUF2])]
+    for ch in range(2):
+        for i in range(n):
+            tmp[ch, i] = 0.0
+    sb = int(a[row + R_SBASE])
+    st = a[sb:sb + int(a[row + R_SSIZE])]
+    dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, tmp, n, sr)
+    if not all_finite(tmp, n):
+        rs = int(a[row + R_RESET])
+        for k in range(rs, st.shape[0]):
+            st[k] = 0.0
+        for ch in range(2):
+            for i in range(n):
+                tmp[ch, i] = 0.0
+        a[H_NAN_RESETS] += 1.0
+    inv = 1.0 / n
+    for i in range(n):
+        w = w0 + (w1 - w0) * ((i + 1) * inv)
+        for ch in range(2):
+            tmp[ch, i] *= w
+            out[ch, i] += tmp[ch, i]
+    meter(a, int(a[row + R_SLOT]), tmp, n)
+
+
+@njit(cache=True, nogil=True)
+def run_program(a, bufs, inp, in_ch, n, sr):
+    """Execute the live program (one pass over its rows) for ``n`` frames."""
+    gen = a[H_GEN]
+    region = int(a[H_ACTIVE])
+    if region == 0:
+        base = int(a[H_PROG0])
+        nops = int(a[H_NOPS0])
+    else:
+        base = int(a[H_PROG1])
+        nops = int(a[H_NOPS1])
+    for k in range(nops):
+        row = base + k * ROW_W
+        op = int(a[row + R_OP])
+        if op == OP_NODE:
+            run_node(a, bufs, row, n, sr)
+        elif op == OP_SOURCE:
+            run_source(a, bufs, row, n, sr)
+        elif op == OP_INPUT:
+            b = bufs[int(a[row + R_BUF])]
+            if in_ch == 0 or a[H_SILENT_IN] != 0.0:
+                for ch in range(2):
+                    for i in range(n):
+                        b[ch, i] = 0.0
+            else:
+                for i in range(n):
+                    l = np.float64(inp[i, 0])
+                    r = np.float64(inp[i, 1]) if in_ch > 1 else l
+                    if not (math.isfinite(l) and math.isfinite(r)):
+                        l = 0.0
+                        r = 0.0
+                    b[0, i] = l
+                    b[1, i] = r
+        elif op == OP_ZERO:
+            b = bufs[int(a[row + R_BUF])]
+            for ch in range(2):
+                for i in range(n):
+                    b[ch, i] = 0.0
+        elif op == OP_COPY:
+            s = bufs[int(a[row + R_BUF])]
+            d = bufs[int(a[row + R_BUF2])]
+            for ch in range(2):
+                for i in range(n):
+                    d[ch, i] = s[ch, i]
+        elif op == OP_MIXADD:
+            s = bufs[int(a[row + R_BUF])]
+            d = bufs[int(a[row + R_BUF2])]
+            pb = int(a[row + R_PBASE])
+            npar = int(a[row + R_NP])
+            j = int(a[row + R_AUX])
+            g0 = 10.0 ** (a[pb + 2 * npar + j] / 20.0)
+            g1 = 10.0 ** (a[pb + npar + j] / 20.0)
+            inv = 1.0 / n
+            for i in range(n):
+                g = g0 + (g1 - g0) * ((i + 1) * inv)
+                for ch in range(2):
+                    d[ch, i] += s[ch, i] * g
+        elif op == OP_DRYWET:
+            # layer: its parameter block was smoothed by its OP_LAYER header row
+            pb = int(a[row + R_PBASE])
+            npar = int(a[row + R_NP])
+            cur = pb + npar
+            prv = pb + 2 * npar
+            w0 = a[prv + P_WET] * (1.0 - a[prv + P_BYPASS])
+            w1 = a[cur + P_WET] * (1.0 - a[cur + P_BYPASS])
+            out = bufs[int(a[row + R_BUF])]
+            acc = bufs[int(a[row + R_BUF2])]
+            dry = bufs[int(a[row + R_BUF3])]
+            inv = 1.0 / n
+            for i in range(n):
+                w = w0 + (w1 - w0) * ((i + 1) * inv)
+                for ch in range(2):
+                    d = dry[ch, i]
+                    out[ch, i] = d + w * (acc[ch, i] - d)
+            meter(a, int(a[row + R_SLOT]), out, n)
+        elif op == OP_METER:
+            meter(a, int(a[row + R_SLOT]), bufs[int(a[row + R_BUF])], n)
+        elif op == OP_LAYER:
+            smooth_params(a, int(a[row + R_PBASE]), int(a[row + R_NP]), n, sr)
+    a[H_ACK] = gen
+    return nops
+
+
+@njit(cache=True, nogil=True)
+def process_block(a, inp, out, n, in_ch, out_ch, flags):
+    """Render one block: program, master, output guard, taps, record ring, stats.
+
+    a: the arena (float64); inp: float32 (n, in_ch) device input (ignored when in_ch == 0);
+    out: float32 (n, out_ch) device output; n: frames; flags: PortAudio status flags.
+    """
+    t0 = monotonic_ns()
+    sr = a[H_SR]
+    mb = int(a[H_MAXBLOCK])
+    nb = int(a[H_NBUF])
+    bufbase = int(a[H_BUF])
+    bufs = a[bufbase:bufbase + nb * 2 * mb].reshape((nb, 2, mb))
+    if n > mb:
+        n = mb
+    if flags & 15:
+        a[H_XRUNS] += 1.0
+    a[H_LAST_FLAGS] = flags
+    run_program(a, bufs, inp, in_ch, n, sr)
+    # bufs[0] holds the chain output; its input meter/tap were written by the program rows
+    main = bufs[0]
+    mp = int(a[H_MASTER_P])
+    mnp = int(a[H_MASTER_NP])
+    ms = int(a[H_MASTER_S])
+    smooth_params(a, mp, mnp, n, sr)
+    mst = a[ms:ms + int(a[H_MASTER_SS])]
+    # the master kernel works on a non-finite-free signal: replace non-finite samples first
+    bad = 0
+    for ch in range(2):
+        for i in range(n):
+            if not math.isfinite(main[ch, i]):
+                main[ch, i] = 0.0
+                bad += 1
+    if bad > 0:
+        a[H_NONFINITE_OUT] += bad
+    master_kernel(a[mp + 2 * mnp + P_OWN:mp + 3 * mnp], a[mp + mnp + P_OWN:mp + 2 * mnp], mst, main, n, sr)
+    if mst[1] < a[H_LIM_MIN]:
+        a[H_LIM_MIN] = mst[1]
+    for ch in range(2):
+        for i in range(n):
+            if not math.isfinite(main[ch, i]):  # cannot happen after the clamp; belt and braces
+                main[ch, i] = 0.0
+    meter(a, SLOT_MASTER, main, n)
+    # device output (mono devices get the mid signal)
+    if out_ch == 1:
+        for i in range(n):
+            out[i, 0] = np.float32(0.5 * (main[0, i] + main[1, i]))
+    elif out_ch >= 2:
+        for i in range(n):
+            out[i, 0] = np.float32(main[0, i])
+            out[i, 1] = np.float32(main[1, i])
+            for ch in range(2, out_ch):
+                out[i, ch] = np.float32(0.0)
+    # analysis tap: input mid, output L, R
+    tb = int(a[H_TAP])
+    cap = int(a[H_TAP_CAP])
+    w = int(a[H_TAP_W])
+    inb = bufs[BUF_TAP]  # the program keeps a copy of the summed sources here
+    for i in range(n):
+        p = (w + i) % cap
+        a[tb + p] = 0.5 * (inb[0, i] + inb[1, i])
+        a[tb + cap + p] = main[0, i]
+        a[tb + 2 * cap + p] = main[1, i]
+    a[H_TAP_W] = w + n
+    # record ring (float32-rounded so recordings equal what the device got)
+    if a[H_REC_ON] != 0.0:
+        rb = int(a[H_REC])
+        rcap = int(a[H_REC_CAP])
+        rw = int(a[H_REC_W])
+        if rw + n - int(a[H_REC_R]) > rcap:
+            a[H_REC_DROPS] += n
+        else:
+            for i in range(n):
+                p = (rw + i) % rcap
+                a[rb + p] = np.float64(np.float32(main[0, i]))
+                a[rb + rcap + p] = np.float64(np.float32(main[1, i]))
+            a[H_REC_W] = rw + n
+    a[H_FRAMES] += n
+    a[H_CALLBACKS] += 1.0
+    dt = monotonic_ns() - t0
+    a[H_LAST_NS] = dt
+    load = dt * 1e-9 * sr / n
+    lc = int(a[H_LOAD_COUNT])
+    a[int(a[H_LOAD]) + lc % int(a[H_LOAD_CAP])] = load
+    a[H_LOAD_COUNT] = lc + 1
+    if load > a[H_LOAD_MAX]:
+        a[H_LOAD_MAX] = load
+    return n
+
+
+_SIG = types.int32(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64, types.voidptr)
+
+
+@cfunc(_SIG, cache=True, nopython=True)
+def pa_callback(inp, outp, frames, time_info, flags, user):
+    """The PortAudio stream callback: ``user`` points at the arena; 0 = paContinue."""
+    hdr = carray(user, (64,), dtype=np.float64)
+    a = carray(user, (int(hdr[H_LEN]),), dtype=np.float64)
+    in_ch = int(a[H_IN_CH])
+    out_ch = int(a[H_OUT_CH])
+    n = int(frames)
+    x = carray(inp, (n, max(in_ch, 1)), dtype=np.float32)
+    y = carray(outp, (n, max(out_ch, 1)), dtype=np.float32)
+    process_block(a, x, y, n, in_ch, out_ch, int(flags))
+    return 0

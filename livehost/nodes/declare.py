@@ -1,0 +1,186 @@
+"""Node declarations: each node type is declared once, here-shaped, and everything reads that.
+
+A :class:`NodeType` names its parameters (:class:`Param`: unit, range, default, smoothing), its numba
+kernel and its state size. The engine, the patch loader, the UI, MIDI learn and the docs all read the
+same declaration; there is no second list.
+
+Kernel contract (every effect and source kernel follows it)::
+
+    @njit(cache=True, nogil=True)
+    def process(pp, pc, st, buf, n, sr):
+        ...
+
+- ``pp``: float64[:] the node's own parameters (declaration order, engine-wide ``wet``/``bypass``
+  excluded) at the start of this block; ``pc``: the same at the end of the block (already smoothed by
+  the engine).  A kernel whose parameter is audible per sample (a gain) ramps linearly from ``pp`` to
+  ``pc`` across the block; others may use ``pc`` once per block.  Choice parameters arrive as the
+  index of the choice (0.0, 1.0, ...), booleans as 0.0 / 1.0.
+- ``st``: float64[:] the node's state region, ``state_size(sr, max_block)`` long; zeroed and then
+  passed to ``init(st, sr, max_block)`` off the audio thread.  ``st[:reset_from]`` holds constants that
+  a NaN reset keeps; ``st[reset_from:]`` is zeroed by the engine's NaN/Inf guard.
+- ``buf``: float64[2, max_block] stereo, channel-first; the kernel processes ``buf[:, :n]`` in place and
+  leaves the fully processed ("100% wet") signal there.  The engine then crossfades dry and wet with
+  the node's ``wet`` parameter and its bypass ramp.  A source kernel (``source=True``) ignores the input
+  and writes its signal.
+- ``n``: frames in this block (<= max_block); ``sr``: sample rate in Hz (float).
+- Never allocate, never raise, never call Python objects: it runs inside the GIL-free audio callback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a node type.
+
+    name: identifier used in patches, MIDI maps and the UI (``time_ms``).
+    unit: display unit (``"ms"``, ``"Hz"``, ``"dB"``, ``"st"``, ``""``).
+    lo, hi: inclusive range in that unit (ignored for choices/booleans).
+    default: default value (a float, a bool, or one of ``choices``).
+    smoothing_ms: one-pole smoothing time constant applied by the engine (0 = steps instantly).
+    choices: for enumerated parameters, the allowed strings; stored as their index.
+    doc: one line for the UI and the docs.
+    """
+
+    name: str
+    unit: str = ""
+    lo: float = 0.0
+    hi: float = 1.0
+    default: float | bool | str = 0.0
+    smoothing_ms: float = 20.0
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+    kind: str = field(default="float")  # "float" | "bool" | "choice"
+
+    def __post_init__(self):
+        if self.choices is not None:
+            object.__setattr__(self, "kind", "choice")
+            object.__setattr__(self, "smoothing_ms", 0.0)
+            object.__setattr__(self, "lo", 0.0)
+            object.__setattr__(self, "hi", float(len(self.choices) - 1))
+        elif isinstance(self.default, bool):
+            object.__setattr__(self, "kind", "bool")
+            object.__setattr__(self, "lo", 0.0)
+            object.__setattr__(self, "hi", 1.0)
+
+    def to_number(self, value) -> float:
+        """Convert a patch/UI value (float, bool or choice string) to the float the engine stores."""
+        if self.kind == "choice":
+            return float(self.choices.index(value))
+        if self.kind == "bool":
+            return 1.0 if value else 0.0
+        return float(value)
+
+    def from_number(self, x: float):
+        """Convert the engine's stored float back to the patch/UI value."""
+        if self.kind == "choice":
+            return self.choices[int(round(x))]
+        if self.kind == "bool":
+            return bool(x >= 0.5)
+        return float(x)
+
+    def check(self, value) -> str | None:
+        """Return None if ``value`` is valid for this parameter, else a short reason (for errors)."""
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                return f"= {value!r} is not one of {', '.join(self.choices)}"
+            return None
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                return f"= {value!r} must be true or false"
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"= {value!r} must be a number ({self.unit or 'no unit'})"
+        if value != value or not (self.lo <= value <= self.hi):
+            return f"= {value!r} is outside {_fmt(self.lo)}..{_fmt(self.hi)}"
+        return None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _no_state(sr: float, max_block: int) -> int:
+    return 0
+
+
+def _no_latency(values: dict, sr: float) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A node type, declared once.
+
+    name: the ``type`` string in patches (``"delay"``).
+    params: the node's own parameters (the engine adds ``wet`` and ``bypass`` to every node).
+    kernel: numba ``process(pp, pc, st, buf, n, sr)`` (see the module docstring).
+    state_size: ``(sr, max_block) -> int`` float64 slots of state.
+    init: optional ``(st, sr, max_block) -> None`` run off the audio thread after zeroing ``st``.
+    reset_from: first state index the NaN guard zeroes (constants live below it).
+    latency: ``(values, sr) -> int`` samples of delay the node adds (reported to the engine).
+    wet_default: default of the engine-wide ``wet`` parameter for this type.
+    source: True for sources (file player, synth, generator): they write, not transform.
+    doc: one line for the UI and docs.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    kernel: Callable
+    state_size: Callable[[float, int], int] = _no_state
+    init: Callable | None = None
+    reset_from: int = 0
+    latency: Callable[[dict, float], int] = _no_latency
+    wet_default: float = 1.0
+    source: bool = False
+    doc: str = ""
+    category: str = "effect"
+
+    def param(self, name: str) -> Param:
+        """The declared parameter ``name`` (engine-wide ``wet``/``bypass`` included); KeyError if absent."""
+        for p in all_params(self):
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def common_params(nt: NodeType) -> tuple[Param, ...]:
+    """The engine-wide parameters every node has: ``wet`` (dry/wet crossfade) and ``bypass``."""
+    return (
+        Param("wet", "", 0.0, 1.0, nt.wet_default, 20.0, doc="dry/wet mix: 0 = input only, 1 = effect only"),
+        Param("bypass", "", default=False, smoothing_ms=10.0, doc="bypass the node (crossfaded)"),
+    )
+
+
+def all_params(nt: NodeType) -> tuple[Param, ...]:
+    """Every parameter of a node in engine slot order: ``wet``, ``bypass``, then the node's own."""
+    return common_params(nt) + tuple(nt.params)
+
+
+_REGISTRY: dict[str, NodeType] = {}
+
+
+def register(nt: NodeType) -> NodeType:
+    """Add a node type to the registry (once per name) and return it."""
+    if nt.name in _REGISTRY and _REGISTRY[nt.name] is not nt:
+        raise ValueError(f"node type {nt.name!r} declared twice")
+    names = [p.name for p in all_params(nt)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"node type {nt.name!r} has duplicate parameter names")
+    _REGISTRY[nt.name] = nt
+    return nt
+
+
+def registry() -> dict[str, NodeType]:
+    """All registered node types by name (importing :mod:`livehost.nodes` registers the built-ins)."""
+    return _REGISTRY
+
+
+def suggest(word: str, options: Sequence[str]) -> str:
+    """A ``" (did you mean 'x'?)"`` suffix for an unknown name, or ``""``."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

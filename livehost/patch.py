@@ -1,0 +1,395 @@
+"""Patch files: TOML data describing a graph, validated against the node declarations.
+
+A patch is data, never code: it is parsed with :mod:`tomllib`, checked field by field against the
+declared parameters, and any problem is one :class:`~livehost.errors.PatchError` naming the file, the
+line and the field (``patches/x.toml:12: chain[2].feedback = 1.7 is outside 0..0.99``). Saving writes a
+temporary file beside the target and renames it over, so an interrupted save never loses the old file.
+
+Format (version 1)::
+
+    [patch]     name, format = 1, samplerate, blocksize
+    [input]     source = "mic" | "file" | "none", file, loop, start_s, gain_db
+    [[chain]]   type, id, parameters...            (effect nodes, in order)
+    [[chain]]   type = "layer", id, wet, bypass,  [[chain.branches]] gain_db + [[chain.branches.chain]]
+    [master]    gain_db, ceiling_db, release_ms, mute
+    [synth] [midi] [tuning] [models]   reserved for the synth, MIDI and model sections
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
+from livehost.errors import PatchError
+from livehost.nodes import load_all
+from livehost.nodes.declare import Param, all_params, suggest
+
+FORMAT_VERSION = 1
+SAMPLERATES = (22050, 44100, 48000, 88200, 96000)
+BLOCK_MIN, BLOCK_MAX = 32, 1024
+RESERVED_SECTIONS = ("synth", "midi", "tuning", "models")
+TOP_KEYS = ("patch", "input", "chain", "master") + RESERVED_SECTIONS
+INPUT_SOURCES = ("mic", "file", "none")
+ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+
+
+@dataclass
+class NodeSpec:
+    """A node in a patch: its type, id and parameter values (patch units)."""
+
+    type: str
+    id: str
+    values: dict
+
+
+@dataclass
+class LayerSpec:
+    """A layer in a patch: id, its wet/bypass values and its branches ``[(gain_db, [items])]``."""
+
+    id: str
+    values: dict
+    branches: list
+
+
+@dataclass
+class Patch:
+    """A validated patch."""
+
+    name: str = "untitled"
+    samplerate: int = 48000
+    blocksize: int = 128
+    input: dict = field(default_factory=lambda: {"source": "mic"})
+    chain: list = field(default_factory=list)
+    master: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # reserved sections, kept verbatim
+    path: str | None = None
+
+    def engine_chain(self) -> list:
+        """The chain as the tuples :meth:`livehost.engine.engine.Engine.build` takes."""
+        return _engine_items(self.chain)
+
+
+def _engine_items(items: list) -> list:
+    out = []
+    for it in items:
+        if isinstance(it, NodeSpec):
+            out.append(("node", it.type, it.id, dict(it.values)))
+        else:
+            out.append(("layer", it.id, dict(it.values), [(g, _engine_items(ch)) for g, ch in it.branches]))
+    return out
+
+
+# ---- locating fields in the text (tomllib gives no positions) ------------------------------------
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
+
+
+def locate(text: str) -> dict[tuple, int]:
+    """Map field paths (``("chain", 2, "feedback")``) and table paths to 1-based line numbers."""
+    where: dict[tuple, int] = {}
+    counts: dict[tuple, int] = {}
+    table: tuple = ()
+    for ln, line in enumerate(text.splitlines(), 1):
+        m = _HEADER.match(line)
+        if m and not _KEY.match(line):
+            parts = [p.strip().strip('"').strip("'") for p in m.group(2).split(".")]
+            path: list = []
+            for k, part in enumerate(parts):
+                path.append(part)
+                last = k == len(parts) - 1
+                if last and m.group(1) == "[[":
+                    key = tuple(path)
+                    counts[key] = counts.get(key, -1) + 1
+                    path.append(counts[key])
+                elif tuple(path) in counts:
+                    path.append(counts[tuple(path)])
+            table = tuple(path)
+            where.setdefault(table, ln)
+            continue
+        m = _KEY.match(line)
+        if m:
+            keys = tuple(k.strip('"').strip("'") for k in m.group(1).split("."))
+            where.setdefault(table + keys, ln)
+    return where
+
+
+class _Ctx:
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.where = locate(text)
+
+    def line(self, fpath: tuple) -> int | None:
+        p = tuple(fpath)
+        while p:
+            if p in self.where:
+                return self.where[p]
+            p = p[:-1]
+        return None
+
+    def fail(self, fpath: tuple, field_name: str | None, message: str):
+        raise PatchError(self.path, self.line(fpath), field_name, message)
+
+
+def _label(fpath: tuple) -> str:
+    out = ""
+    for p in fpath:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+# ---- migrations ---------------------------------------------------------------------------------
+def _migrate_0_to_1(doc: dict) -> dict:
+    """Version 0 (the first sketches) called the chain ``effects`` and had no ``[master]``."""
+    if "effects" in doc and "chain" not in doc:
+        doc["chain"] = doc.pop("effects")
+    doc.setdefault("patch", {})["format"] = 1
+    return doc
+
+
+MIGRATIONS = {0: _migrate_0_to_1}
+
+
+# ---- loading ------------------------------------------------------------------------------------
+def load(path: str | os.PathLike) -> Patch:
+    """Read and validate a patch file. Raises :class:`PatchError` (file:line: field message)."""
+    path = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise PatchError(path, None, None, f"cannot be read: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise PatchError(path, line, None, "is not UTF-8 text") from None
+    return loads(text, path)
+
+
+def loads(text: str, path: str = "<patch>") -> Patch:
+    """Validate patch ``text`` (named ``path`` in errors) and return a :class:`Patch`."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg).rstrip(".")
+        raise PatchError(path, line, None, f"is not valid TOML: {msg}") from None
+    except (ValueError, RecursionError) as e:
+        raise PatchError(path, None, None, f"is not valid TOML: {e}") from None
+    ctx = _Ctx(path, text)
+    return _validate(doc, ctx)
+
+
+def _validate(doc: dict, ctx: _Ctx) -> Patch:
+    head = doc.get("patch", {})
+    if not isinstance(head, dict):
+        ctx.fail(("patch",), "patch", "must be a table")
+    fmt = head.get("format", FORMAT_VERSION)
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        ctx.fail(("patch", "format"), "patch.format", f"= {fmt!r} must be an integer")
+    if fmt > FORMAT_VERSION:
+        ctx.fail(("patch", "format"), "patch.format",
+                 f"= {fmt} is newer than this livehost understands ({FORMAT_VERSION}); upgrade livehost")
+    while fmt < FORMAT_VERSION:
+        if fmt not in MIGRATIONS:
+            ctx.fail(("patch", "format"), "patch.format", f"= {fmt} has no migration path")
+        doc = MIGRATIONS[fmt](doc)
+        fmt += 1
+        head = doc.get("patch", {})
+    for k in doc:
+        if k not in TOP_KEYS:
+            ctx.fail((k,), k, f"is not a patch section{suggest(k, TOP_KEYS)}")
+    p = Patch(path=ctx.path)
+    _check_keys(ctx, head, ("patch",), ("name", "format", "samplerate", "blocksize"))
+    name = head.get("name", Path(ctx.path).stem if ctx.path else "untitled")
+    if not isinstance(name, str):
+        ctx.fail(("patch", "name"), "patch.name", f"= {name!r} must be a string")
+    p.name = name
+    sr = head.get("samplerate", 48000)
+    if isinstance(sr, bool) or not isinstance(sr, int) or sr not in SAMPLERATES:
+        ctx.fail(("patch", "samplerate"), "patch.samplerate",
+                 f"= {sr!r} is not one of {', '.join(map(str, SAMPLERATES))}")
+    p.samplerate = sr
+    bs = head.get("blocksize", 128)
+    if isinstance(bs, bool) or not isinstance(bs, int) or not BLOCK_MIN <= bs <= BLOCK_MAX:
+        ctx.fail(("patch", "blocksize"), "patch.blocksize", f"= {bs!r} is outside {BLOCK_MIN}..{BLOCK_MAX}")
+    p.blocksize = bs
+    p.input = _validate_input(ctx, doc.get("input", {"source": "mic"}))
+    chain = doc.get("chain", [])
+    if not isinstance(chain, list):
+        ctx.fail(("chain",), "chain", "must be an array of tables ([[chain]])")
+    ids: set[str] = set()
+    p.chain = _validate_chain(ctx, chain, ("chain",), ids, 0)
+    master = doc.get("master", {})
+    if not isinstance(master, dict):
+        ctx.fail(("master",), "master", "must be a table")
+    mparams = [q for q in all_params(load_all()["master"]) if q.name not in ("wet", "bypass")]
+    p.master = _validate_values(ctx, master, ("master",), "master", mparams, allowed_extra=())
+    for sec in RESERVED_SECTIONS:
+        if sec in doc:
+            p.extra[sec] = doc[sec]
+    return p
+
+
+def _check_keys(ctx: _Ctx, table: dict, fpath: tuple, allowed) -> None:
+    for k in table:
+        if k not in allowed:
+            ctx.fail(fpath + (k,), _label(fpath + (k,)), f"is not a known field{suggest(k, list(allowed))}")
+
+
+def _validate_input(ctx: _Ctx, inp) -> dict:
+    if not isinstance(inp, dict):
+        ctx.fail(("input",), "input", "must be a table")
+    nt = load_all()["file"]
+    fparams = {q.name: q for q in nt.params}
+    _check_keys(ctx, inp, ("input",), ("source", "file") + tuple(fparams))
+    src = inp.get("source", "file" if "file" in inp else "mic")
+    if src not in INPUT_SOURCES:
+        ctx.fail(("input", "source"), "input.source", f"= {src!r} is not one of {', '.join(INPUT_SOURCES)}")
+    out = {"source": src}
+    if "file" in inp:
+        if not isinstance(inp["file"], str) or not inp["file"]:
+            ctx.fail(("input", "file"), "input.file", f"= {inp['file']!r} must be a file name")
+        out["file"] = inp["file"]
+    if src == "file" and "file" not in out:
+        ctx.fail(("input", "source"), "input.file", "is missing (source = \"file\" needs a file)")
+    out.update(_validate_values(ctx, {k: v for k, v in inp.items() if k in fparams}, ("input",), "input",
+                                list(nt.params), allowed_extra=()))
+    return out
+
+
+def _validate_values(ctx: _Ctx, table: dict, fpath: tuple, label: str, params: list[Param],
+                     allowed_extra: tuple) -> dict:
+    names = [q.name for q in params]
+    values = {}
+    for k, v in table.items():
+        if k in allowed_extra:
+            continue
+        if k not in names:
+            ctx.fail(fpath + (k,), f"{label}.{k}",
+                     f"is not a parameter of {label.split('[')[0]}{suggest(k, names + list(allowed_extra))}")
+        q = params[names.index(k)]
+        why = q.check(v)
+        if why:
+            ctx.fail(fpath + (k,), f"{label}.{k}", why)
+        values[k] = v
+    return values
+
+
+def _validate_chain(ctx: _Ctx, chain: list, fpath: tuple, ids: set, depth: int) -> list:
+    if depth > 4:
+        ctx.fail(fpath, _label(fpath), "nests layers more than 4 deep")
+    reg = load_all()
+    types = sorted(n for n in reg if n not in ("master", "file")) + ["layer"]
+    out = []
+    for i, entry in enumerate(chain):
+        ep = fpath + (i,)
+        if not isinstance(entry, dict):
+            ctx.fail(ep, _label(ep), "must be a table with a type")
+        t = entry.get("type")
+        if not isinstance(t, str):
+            ctx.fail(ep, f"{_label(ep)}.type", "is missing (every chain entry needs type = \"...\")")
+        if t not in types:
+            ctx.fail(ep + ("type",), f"{_label(ep)}.type", f"= {t!r} is not a node type{suggest(t, types)}")
+        nid = entry.get("id", f"{t}{len(ids) + 1}")
+        if not isinstance(nid, str) or not ID_RE.match(nid) or nid == "master":
+            ctx.fail(ep + ("id",), f"{_label(ep)}.id", f"= {nid!r} must be a name (letters, digits, _ -)")
+        if nid in ids:
+            ctx.fail(ep + ("id",), f"{_label(ep)}.id", f"= {nid!r} is used twice")
+        ids.add(nid)
+        label = f"{nid}"
+        if t == "layer":
+            _check_keys(ctx, entry, ep, ("type", "id", "wet", "bypass", "branches"))
+            values = _validate_values(ctx, {k: v for k, v in entry.items() if k in ("wet", "bypass")}, ep,
+                                      label, list(LAYER_PARAMS), ())
+            branches = entry.get("branches", [])
+            if not isinstance(branches, list) or not branches:
+                ctx.fail(ep + ("branches",), f"{label}.branches", "needs at least one [[chain.branches]]")
+            built = []
+            for j, br in enumerate(branches):
+                bp = ep + ("branches", j)
+                if not isinstance(br, dict):
+                    ctx.fail(bp, _label(bp), "must be a table")
+                _check_keys(ctx, br, bp, ("gain_db", "chain"))
+                g = br.get("gain_db", 0.0)
+                why = BRANCH_GAIN.check(g)
+                if why:
+                    ctx.fail(bp + ("gain_db",), f"{label}.branches[{j}].gain_db", why)
+                sub = br.get("chain", [])
+                if not isinstance(sub, list):
+                    ctx.fail(bp + ("chain",), f"{label}.branches[{j}].chain", "must be an array of tables")
+                built.append((float(g), _validate_chain(ctx, sub, bp + ("chain",), ids, depth + 1)))
+            out.append(LayerSpec(nid, values, built))
+        else:
+            params = list(all_params(reg[t]))
+            values = _validate_values(ctx, {k: v for k, v in entry.items() if k not in ("type", "id")}, ep,
+                                      f"{nid}", params, ())
+            out.append(NodeSpec(t, nid, values))
+    return out
+
+
+# ---- saving -------------------------------------------------------------------------------------
+def to_dict(p: Patch) -> dict:
+    """The TOML document for a patch (only non-default values are written)."""
+    doc: dict = {"patch": {"name": p.name, "format": FORMAT_VERSION, "samplerate": p.samplerate,
+                           "blocksize": p.blocksize}}
+    doc["input"] = dict(p.input)
+    doc["chain"] = _chain_dicts(p.chain)
+    if p.master:
+        doc["master"] = dict(p.master)
+    for k, v in p.extra.items():
+        doc[k] = v
+    return doc
+
+
+def _chain_dicts(items: list) -> list:
+    out = []
+    for it in items:
+        if isinstance(it, NodeSpec):
+            out.append({"type": it.type, "id": it.id, **it.values})
+        else:
+            out.append({"type": "layer", "id": it.id, **it.values,
+                        "branches": [{"gain_db": g, "chain": _chain_dicts(ch)} for g, ch in it.branches]})
+    return out
+
+
+def dumps(p: Patch) -> str:
+    """Patch as TOML text."""
+    return tomli_w.dumps(to_dict(p))
+
+
+def save(p: Patch, path: str | os.PathLike) -> None:
+    """Write a patch atomically: a temp file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    text = dumps(p)
+    loads(text, str(path))  # never write something we could not read back
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            _write(f, text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _write(f, text: str) -> None:
+    """Write ``text`` to ``f`` (a seam for tests that interrupt a save midway)."""
+    f.write(text)
