@@ -27,7 +27,7 @@ from pathlib import Path
 import tomli_w
 
 from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
-from livehost.errors import PatchError
+from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
 from livehost.nodes.declare import Param, all_params, suggest
 
@@ -69,6 +69,7 @@ class Patch:
     chain: list = field(default_factory=list)
     master: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # reserved sections, kept verbatim
+    synth: dict | None = None  # {"values": {...}, "tuning": ..., "kbm"?, "ref_note"?, "ref_hz"?, "id"?}
     path: str | None = None
 
     def engine_chain(self) -> list:
@@ -236,10 +237,54 @@ def _validate(doc: dict, ctx: _Ctx) -> Patch:
         ctx.fail(("master",), "master", "must be a table")
     mparams = [q for q in all_params(load_all()["master"]) if q.name not in ("wet", "bypass")]
     p.master = _validate_values(ctx, master, ("master",), "master", mparams, allowed_extra=())
+    if "synth" in doc:
+        p.synth = _validate_synth(ctx, doc["synth"])
     for sec in RESERVED_SECTIONS:
-        if sec in doc:
+        if sec in doc and sec != "synth":
             p.extra[sec] = doc[sec]
     return p
+
+
+SYNTH_KEYS = ("id", "tuning", "kbm", "ref_note", "ref_hz")
+
+
+def _validate_synth(ctx: _Ctx, table) -> dict:
+    """``[synth]``: the synth node's parameters plus its tuning (``tuning``, ``kbm``, ``ref_note``, ``ref_hz``)."""
+    if not isinstance(table, dict):
+        ctx.fail(("synth",), "synth", "must be a table")
+    reg = load_all()
+    if "synth" not in reg:
+        ctx.fail(("synth",), "synth", "is not available in this build of livehost")
+    params = list(all_params(reg["synth"]))
+    out = _validate_values(ctx, {k: v for k, v in table.items() if k not in SYNTH_KEYS}, ("synth",), "synth",
+                           params, ())
+    for k in ("tuning", "kbm"):
+        if k in table and (not isinstance(table[k], str) or not table[k]):
+            ctx.fail(("synth", k), f"synth.{k}", f"= {table[k]!r} must be a tuning name or a file name")
+    if "ref_note" in table:
+        v = table["ref_note"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 127:
+            ctx.fail(("synth", "ref_note"), "synth.ref_note", f"= {v!r} must be a MIDI note 0..127")
+    if "ref_hz" in table:
+        v = table["ref_hz"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1.0 <= v <= 20000.0:
+            ctx.fail(("synth", "ref_hz"), "synth.ref_hz", f"= {v!r} is outside 1..20000")
+    if "id" in table and (not isinstance(table["id"], str) or not ID_RE.match(table["id"])):
+        ctx.fail(("synth", "id"), "synth.id", f"= {table['id']!r} must be a name (letters, digits, _ -)")
+    spec = {k: table[k] for k in SYNTH_KEYS if k in table}
+    spec.setdefault("tuning", "12edo")
+    try:
+        from livehost.tuning import tuning_from_spec
+
+        base = Path(ctx.path).parent if ctx.path else Path(".")
+        tun = spec["tuning"]
+        tun_path = str(base / tun) if tun.endswith(".scl") and not os.path.isabs(tun) else tun
+        kbm = spec.get("kbm")
+        kbm_path = str(base / kbm) if kbm and not os.path.isabs(kbm) else kbm
+        tuning_from_spec(tun_path, kbm_path, spec.get("ref_note", 69), float(spec.get("ref_hz", 440.0)))
+    except LivehostError as e:
+        ctx.fail(("synth", "tuning"), "synth.tuning", f"= {spec['tuning']!r}: {e}")
+    return {"values": out, **spec}
 
 
 def _check_keys(ctx: _Ctx, table: dict, fpath: tuple, allowed) -> None:
@@ -348,6 +393,8 @@ def to_dict(p: Patch) -> dict:
     doc["chain"] = _chain_dicts(p.chain)
     if p.master:
         doc["master"] = dict(p.master)
+    if p.synth is not None:
+        doc["synth"] = {**{k: v for k, v in p.synth.items() if k != "values"}, **p.synth["values"]}
     for k, v in p.extra.items():
         doc[k] = v
     return doc

@@ -34,6 +34,7 @@ class Arena:
             ("tap", L.TAP_CH * L.TAP_CAP),
             ("rec", 2 * L.REC_CAP),
             ("midi", L.MIDI_W * L.MIDI_CAP),
+            ("bev", L.MIDI_HEAD),
         ]
         off = L.H_SIZE
         self.offsets: dict[str, int] = {}
@@ -61,6 +62,7 @@ class Arena:
         a[L.H_REC_CAP] = L.REC_CAP
         a[L.H_MIDI] = self.offsets["midi"]
         a[L.H_MIDI_CAP] = L.MIDI_CAP
+        a[L.H_BEV] = self.offsets["bev"]
         a[L.H_LIM_MIN] = 1.0
         # touch every fixed page now, off the audio thread
         a[L.H_SIZE:self.heap_start] = 0.0

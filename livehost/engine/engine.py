@@ -51,6 +51,7 @@ class Engine:
         self.max_block = int(max_block)
         self.set_channels(in_ch, out_ch)
         self.lock = threading.RLock()
+        self._midi_lock = threading.Lock()
         self.running = False  # True while a real-time driver calls process_block on another thread
         self.input_mode = "mic"
         self.sources: list[Node] = []
@@ -117,6 +118,8 @@ class Engine:
             if why:
                 raise EngineError(f"{node_id}.{p.name} {why}")
         base = int(nt.state_size(self.sr, self.max_block))
+        if nt.midi and base < L.MIDI_HEAD:
+            raise EngineError(f"node type {type_name} takes MIDI but its state is smaller than the event head")
         node.ssize = max(1, base + (0 if payload is None else payload.size))
         node.pbase = self.arena.alloc(4 * len(params))
         node.sbase = self.arena.alloc(node.ssize)
@@ -258,7 +261,12 @@ class Engine:
                 it.branches[j - 2].gain_db = float(value)
             else:
                 it.values[name] = value
-            self.a[it.pbase + j] = p.to_number(value)
+            x = p.to_number(value)
+            self.a[it.pbase + j] = x
+            if not self.started:  # nothing is playing: no ramp from the old value
+                n = len(params)
+                self.a[it.pbase + n + j] = x
+                self.a[it.pbase + 2 * n + j] = x
 
     def get_param(self, node_id: str, name: str, current: bool = False):
         """A parameter's target value (patch units), or the smoothed value the audio uses now."""
@@ -388,9 +396,34 @@ class Engine:
                 raise EngineError("edits did not finish (is the stream running?)")
             time.sleep(0.002)
 
+    def send_midi(self, status: int, d1: int = 0, d2: int = 0, frame: int = -1) -> bool:
+        """Queue one MIDI event for the audio thread (lock-free ring; False if the ring is full).
+
+        frame: absolute engine frame at which it sounds (offline renders), or -1 for the next block.
+        Events must be queued in time order.
+        """
+        with self._midi_lock:
+            a = self.a
+            w = int(a[L.H_MIDI_W])
+            if w - int(a[L.H_MIDI_R]) >= L.MIDI_CAP:
+                return False
+            base = int(a[L.H_MIDI]) + (w % L.MIDI_CAP) * L.MIDI_W
+            a[base:base + 4] = (frame, status, d1, d2)
+            a[L.H_MIDI_W] = w + 1  # publish after the event is written
+            return True
+
+    def payload(self, node_id: str) -> np.ndarray:
+        """A live view of a node's payload (the data appended after its declared state: a synth's
+        128-note tuning table in Hz, a file's samples). Writes are seen by the next block."""
+        it = self.item(node_id)
+        if not isinstance(it, Node) or it.payload is None:
+            raise EngineError(f"'{node_id}' has no payload")
+        end = it.sbase + it.ssize
+        return self.a[end - it.payload.size:end]
+
     def panic(self) -> None:
-        """Silence: ramp the master mute on (the UI's panic key; synth voices are cleared by the synth)."""
-        self.set_param("master", "mute", True)
+        """All notes off and voices silenced within one block (every MIDI node gets a panic event)."""
+        self.send_midi(L.PANIC_STATUS)
         self.a[L.H_PANIC] += 1.0
 
     # ---- audio ---------------------------------------------------------------------------------
@@ -453,7 +486,7 @@ class Engine:
             "dsp_load_max": float(a[L.H_LOAD_MAX]),
             "nan_resets": int(a[L.H_NAN_RESETS]),
             "nonfinite_out": int(a[L.H_NONFINITE_OUT]),
-            "limiter_gain_reduction_db": -_db(lim) if lim > 0 else 120.0,
+            "limiter_gain_reduction_db": max(0.0, -_db(lim)) if lim > 0 else 120.0,
             "record_drops": int(a[L.H_REC_DROPS]),
             "latency_ms": 1000.0 * (self.latency_samples() + self.max_block) / self.sr,
         }

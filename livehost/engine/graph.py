@@ -16,7 +16,7 @@ from livehost.nodes.declare import NodeType, Param, all_params
 BRANCH_GAIN = Param("gain_db", "dB", -60.0, 24.0, 0.0, 20.0, doc="branch level in the layer's mix")
 LAYER_PARAMS = (
     Param("wet", "", 0.0, 1.0, 1.0, 20.0, doc="dry/wet: 0 = layer input only, 1 = branches only"),
-    Param("bypass", "", default=False, smoothing_ms=10.0, doc="bypass the whole layer (crossfaded)"),
+    Param("bypass", "", default=False, smoothing_ms=5.0, doc="bypass the whole layer (crossfaded)"),
 )
 
 
@@ -85,7 +85,7 @@ def _row(op, kind=0, buf=0, buf2=0, buf3=0, pbase=0, npar=0, sbase=0, ssize=0, s
 def node_row(node: Node, op: int, buf: int, buf2: int) -> np.ndarray:
     """The row running ``node`` on ``buf`` (with scratch ``buf2``)."""
     return _row(op, node.kind, buf, buf2, 0, node.pbase, len(node.params), node.sbase, node.ssize, node.slot,
-                min(node.type.reset_from, node.ssize))
+                min(node.type.reset_from, node.ssize), 1 if node.type.midi else 0)
 
 
 def compile_program(input_mode: str, sources: list[Node], chain: list) -> np.ndarray:

@@ -56,6 +56,7 @@ H_OUT_CH = 44  # device output channels
 H_LAST_NS = 45  # duration of the last callback, ns
 H_SILENT_IN = 46  # 1 = ignore device input (file/none sources)
 H_MASTER_SS = 47  # master state size
+H_BEV = 48  # this block's MIDI events, popped from the ring: count, then MIDI_W per event
 
 
 # ---- program rows -------------------------------------------------------------------------
@@ -98,8 +99,11 @@ TAP_CH = 3
 LOAD_CAP = 1 << 17
 TAP_CAP = 1 << 18
 REC_CAP = 1 << 20
-MIDI_CAP = 4096
-MIDI_W = 4  # frame offset, status, data1, data2
+MIDI_CAP = 4096  # events in the control -> audio MIDI ring
+MIDI_W = 4  # frame stamp (absolute frame, or -1 = as soon as possible), status, data1, data2
+MAX_BLOCK_EVENTS = 256  # events one block delivers to each MIDI-consuming node
+MIDI_HEAD = 1 + MAX_BLOCK_EVENTS * MIDI_W  # st[0] count, then (offset in block, status, d1, d2) per event
+PANIC_STATUS = 0xFF  # internal event: all notes off and voices silenced now
 
 # ---- parameter blocks -----------------------------------------------------------------------
 # A node with np parameters owns 4*np slots: target | current | previous | smoothing time (ms).

@@ -37,9 +37,28 @@ def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
         if loop is not None:
             values["loop"] = bool(loop)
         sources.append(("file", "input", values, audio.ravel(), {"file": inp["file"]}))
+    if patch.synth is not None:
+        sources.append(synth_source(patch))
     mode = "mic" if inp["source"] == "mic" else "none"
     engine.build(mode, sources, patch.engine_chain(), dict(patch.master))
     return inp
+
+
+def synth_source(patch: Patch) -> tuple:
+    """The ``[synth]`` section as an engine source: the tuning's 128-note table (Hz) is its payload."""
+    from livehost.tuning import tuning_from_spec
+
+    sy = patch.synth
+    base = Path(patch.path).parent if patch.path else Path(".")
+    tun = sy["tuning"]
+    if tun.endswith(".scl") and not os.path.isabs(tun):
+        tun = str(base / tun)
+    kbm = sy.get("kbm")
+    if kbm and not os.path.isabs(kbm):
+        kbm = str(base / kbm)
+    tuning = tuning_from_spec(tun, kbm, sy.get("ref_note", 69), float(sy.get("ref_hz", 440.0)))
+    options = {k: v for k, v in sy.items() if k != "values"}
+    return ("synth", sy.get("id", "synth"), dict(sy["values"]), tuning.table().astype(float), options)
 
 
 def heap_for(patch: Patch, input_override: str | None, sr: float) -> int:

@@ -15,7 +15,7 @@ from numba import carray, cfunc, njit, types
 from livehost.dsp.limiter import master_kernel
 from livehost.engine.clock import monotonic_ns
 from livehost.engine.layout import (
-    H_ACK, H_ACTIVE, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
+    H_ACK, H_ACTIVE, H_BEV, H_MIDI, H_MIDI_CAP, H_MIDI_R, H_MIDI_W, MAX_BLOCK_EVENTS, MIDI_W, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
     H_LOAD_CAP, H_LOAD_COUNT, H_LOAD_MAX, H_MASTER_NP, H_MASTER_P, H_MASTER_S, H_MAXBLOCK, H_METER,
     H_NAN_RESETS, H_NBUF, H_NONFINITE_OUT, H_NOPS0, H_NOPS1, H_PROG0, H_PROG1, H_REC, H_REC_CAP,
     H_REC_DROPS, H_REC_ON, H_REC_R, H_REC_W, H_SILENT_IN, H_SR, H_TAP, H_TAP_CAP, H_TAP_W, H_XRUNS,
@@ -44,7 +44,7 @@ def smooth_params(a, pbase, npar, n, sr):
                 c = t
             else:
                 c += (t - c) * (1.0 - math.exp(-n * 1000.0 / (ms * sr)))
-                if abs(t - c) <= 1e-7 * max(1.0, abs(t)):
+                if abs(t - c) <= 1e-4 * max(1.0, abs(t)):
                     c = t
             a[cur + j] = c
 
@@ -66,19 +66,58 @@ def meter(a, slot, buf, n):
         a[m + 2 + ch] = ms / n if n > 0 else 0.0
 
 
+SANE = 1e4  # +80 dBFS: no node in its right mind outputs this; above it the node is reset
+
+
 @njit(cache=True, nogil=True)
-def all_finite(buf, n):
-    """True when every sample of ``buf[:, :n]`` is finite."""
-    s = 0.0
+def all_sane(buf, n):
+    """True when every sample of ``buf[:, :n]`` is finite and within +-SANE (runaway feedback is not)."""
     for ch in range(2):
         for i in range(n):
-            s += buf[ch, i] * 0.0
-    return s == 0.0
+            if not abs(buf[ch, i]) <= SANE:  # False for NaN too
+                return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def pop_midi(a, n):
+    """Move the ring's events due in this block (stamp < frames + n, or -1) to the block-event list."""
+    bev = int(a[H_BEV])
+    ring = int(a[H_MIDI])
+    cap = int(a[H_MIDI_CAP])
+    w = int(a[H_MIDI_W])
+    r = int(a[H_MIDI_R])
+    now = a[H_FRAMES]
+    cnt = 0
+    while r < w and cnt < MAX_BLOCK_EVENTS:
+        e = ring + (r % cap) * MIDI_W
+        stamp = a[e]
+        if stamp >= now + n:
+            break
+        off = 0.0 if stamp < now else stamp - now
+        b = bev + 1 + cnt * MIDI_W
+        a[b] = off
+        a[b + 1] = a[e + 1]
+        a[b + 2] = a[e + 2]
+        a[b + 3] = a[e + 3]
+        cnt += 1
+        r += 1
+    a[bev] = cnt
+    a[H_MIDI_R] = r
+
+
+@njit(cache=True, nogil=True)
+def give_midi(a, st):
+    """Copy this block's events to the head of a MIDI node's state."""
+    bev = int(a[H_BEV])
+    cnt = int(a[bev])
+    for k in range(1 + cnt * MIDI_W):
+        st[k] = a[bev + k]
 
 
 @njit(cache=True, nogil=True)
 def run_node(a, bufs, row, n, sr):
-    """One effect node, in place: smooth, keep dry, kernel, NaN guard, dry/wet + bypass ramp, meter."""
+    """One effect node, in place: smooth, keep dry, kernel, NaN/runaway guard, dry/wet + bypass ramp, meter."""
     pb = int(a[row + R_PBASE])
     npar = int(a[row + R_NP])
     smooth_params(a, pb, npar, n, sr)
@@ -96,8 +135,10 @@ def run_node(a, bufs, row, n, sr):
             dry[ch, i] = buf[ch, i]
     sb = int(a[row + R_SBASE])
     st = a[sb:sb + int(a[row + R_SSIZE])]
+    if a[row + R_AUX] != 0.0:
+        give_midi(a, st)
     dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, buf, n, sr)
-    if not all_finite(buf, n):
+    if not all_sane(buf, n):
         rs = int(a[row + R_RESET])
         for k in range(rs, st.shape[0]):
             st[k] = 0.0
@@ -132,8 +173,10 @@ def run_source(a, bufs, row, n, sr):
             tmp[ch, i] = 0.0
     sb = int(a[row + R_SBASE])
     st = a[sb:sb + int(a[row + R_SSIZE])]
+    if a[row + R_AUX] != 0.0:
+        give_midi(a, st)
     dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, tmp, n, sr)
-    if not all_finite(tmp, n):
+    if not all_sane(tmp, n):
         rs = int(a[row + R_RESET])
         for k in range(rs, st.shape[0]):
             st[k] = 0.0
@@ -251,6 +294,7 @@ def process_block(a, inp, out, n, in_ch, out_ch, flags):
     if flags & 15:
         a[H_XRUNS] += 1.0
     a[H_LAST_FLAGS] = flags
+    pop_midi(a, n)
     run_program(a, bufs, inp, in_ch, n, sr)
     # bufs[0] holds the chain output; its input meter/tap were written by the program rows
     main = bufs[0]

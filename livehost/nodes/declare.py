@@ -23,6 +23,10 @@ Kernel contract (every effect and source kernel follows it)::
   the node's ``wet`` parameter and its bypass ramp.  A source kernel (``source=True``) ignores the input
   and writes its signal.
 - ``n``: frames in this block (<= max_block); ``sr``: sample rate in Hz (float).
+- A node declared with ``midi=True`` finds this block's MIDI events at the head of its state:
+  ``st[0]`` = count, then per event ``(offset in block (frames), status, data1, data2)`` at
+  ``st[1 + 4*k : 5 + 4*k]``, in time order (``livehost.engine.layout.MIDI_HEAD`` slots; its own state
+  follows). Status 0xFF is the engine's panic: all notes off and voices silenced at once.
 - Never allocate, never raise, never call Python objects: it runs inside the GIL-free audio callback.
 """
 
@@ -125,6 +129,7 @@ class NodeType:
     latency: ``(values, sr) -> int`` samples of delay the node adds (reported to the engine).
     wet_default: default of the engine-wide ``wet`` parameter for this type.
     source: True for sources (file player, synth, generator): they write, not transform.
+    midi: True for nodes that receive MIDI events (at the head of their state; see above).
     doc: one line for the UI and docs.
     """
 
@@ -137,6 +142,7 @@ class NodeType:
     latency: Callable[[dict, float], int] = _no_latency
     wet_default: float = 1.0
     source: bool = False
+    midi: bool = False
     doc: str = ""
     category: str = "effect"
 
@@ -152,7 +158,7 @@ def common_params(nt: NodeType) -> tuple[Param, ...]:
     """The engine-wide parameters every node has: ``wet`` (dry/wet crossfade) and ``bypass``."""
     return (
         Param("wet", "", 0.0, 1.0, nt.wet_default, 20.0, doc="dry/wet mix: 0 = input only, 1 = effect only"),
-        Param("bypass", "", default=False, smoothing_ms=10.0, doc="bypass the node (crossfaded)"),
+        Param("bypass", "", default=False, smoothing_ms=5.0, doc="bypass the node (crossfaded)"),
     )
 
 
