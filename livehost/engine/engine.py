@@ -23,7 +23,7 @@ from livehost.errors import LivehostError
 from livehost.nodes import load_all
 from livehost.nodes.declare import NodeType, suggest
 
-DEFAULT_HEAP_SLOTS = 8 << 20  # 64 MiB of float64 for parameters and node state
+DEFAULT_HEAP_SLOTS = 32 << 20  # 256 MiB of float64 (mapped lazily: only what nodes use is touched)
 
 
 class EngineError(LivehostError):

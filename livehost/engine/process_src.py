@@ -375,10 +375,10 @@ def pa_callback(inp, outp, frames, time_info, flags, user):
     """The PortAudio stream callback: ``user`` points at the arena; 0 = paContinue."""
     hdr = carray(user, (64,), dtype=np.float64)
     a = carray(user, (int(hdr[H_LEN]),), dtype=np.float64)
-    in_ch = int(a[H_IN_CH])
-    out_ch = int(a[H_OUT_CH])
-    n = int(frames)
-    x = carray(inp, (n, max(in_ch, 1)), dtype=np.float32)
-    y = carray(outp, (n, max(out_ch, 1)), dtype=np.float32)
-    process_block(a, x, y, n, in_ch, out_ch, int(flags))
+    in_ch = np.int64(a[H_IN_CH])
+    out_ch = np.int64(a[H_OUT_CH])
+    n = np.int64(frames)  # PortAudio's unsigned long: keep every count int64 (uint64 mixes to float64)
+    x = carray(inp, (n, max(in_ch, np.int64(1))), dtype=np.float32)
+    y = carray(outp, (n, max(out_ch, np.int64(1))), dtype=np.float32)
+    process_block(a, x, y, n, in_ch, out_ch, np.int64(flags))
     return 0

@@ -1,0 +1,194 @@
+"""Per-block cost of the livehost effect kernels against pedalboard (128 frames, mono, 48 kHz).
+
+livehost kernels always process the stereo block (2 x 128, the mono signal on both rows);
+pedalboard gets the mono block (1 x 128, float32) through ``board(x, sr, reset=False)``.
+
+Each livehost measurement calls one numba function per block from Python (the chain's kernels
+called in sequence inside it over preallocated parameter/state vectors), so the Python -> numba
+dispatch is counted once per block, as pedalboard's Python -> C++ call is.  The "in-loop" column is
+the same work with the block loop inside numba (pure DSP cost).
+
+Usage: ``python benchmarks/effects.py [--json] [--blocks N] [--repeats R]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from livehost.dsp.run import new_state, param_vector  # noqa: E402
+from livehost.nodes import load_all  # noqa: E402
+
+SR = 48000.0
+BLOCK = 128
+
+
+def build(chain, reg):
+    """A jitted ``run(P, S, buf, x, pos, n, sr)`` calling the chain's kernels in sequence.
+
+    chain: list of (node type name, parameter values).  Returns (run, loop, P, S) where loop(P, S,
+    buf, x, nblocks, sr) runs nblocks blocks inside numba.
+    """
+    ps, ss, lines = [], [], []
+    glb = {}
+    p0 = s0 = 0
+    for i, (name, values) in enumerate(chain):
+        nt = reg[name]
+        pv = param_vector(nt, values)
+        st = new_state(nt, SR, BLOCK)
+        ps.append(pv)
+        ss.append(st)
+        glb[f"k{i}"] = nt.kernel
+        lines.append(f"    k{i}(P[{p0}:{p0 + len(pv)}], P[{p0}:{p0 + len(pv)}], "
+                     f"S[{s0}:{s0 + len(st)}], buf, n, sr)")
+        p0 += len(pv)
+        s0 += len(st)
+    body = "\n".join(lines) if lines else "    pass"
+    src = ("def run(P, S, buf, x, pos, n, sr):\n"
+           "    for i in range(n):\n"
+           "        buf[0, i] = x[pos + i]\n"
+           "        buf[1, i] = x[pos + i]\n"
+           f"{body}\n")
+    exec(src, glb)
+    run = njit(nogil=True)(glb["run"])
+    glb2 = {"step": run}
+    exec("def loop(P, S, buf, x, nblocks, sr):\n"
+         "    m = len(x) // buf.shape[1]\n"
+         "    for b in range(nblocks):\n"
+         "        step(P, S, buf, x, (b % m) * buf.shape[1], buf.shape[1], sr)\n", glb2)
+    loop = njit(nogil=True)(glb2["loop"])
+    P = np.concatenate(ps) if ps else np.zeros(1)
+    S = np.concatenate(ss) if ss else np.zeros(1)
+    return run, loop, P, S
+
+
+def time_livehost(chain, reg, x, blocks, repeats):
+    """(us per block with one Python call per block, us per block with the loop in numba)."""
+    run, loop, P, S = build(chain, reg)
+    buf = np.zeros((2, BLOCK))
+    m = len(x) // BLOCK
+    run(P, S, buf, x, 0, BLOCK, SR)
+    loop(P, S, buf, x, 2, SR)
+    best = best_loop = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for b in range(blocks):
+            run(P, S, buf, x, (b % m) * BLOCK, BLOCK, SR)
+        best = min(best, (time.perf_counter() - t) / blocks)
+        t = time.perf_counter()
+        loop(P, S, buf, x, blocks, SR)
+        best_loop = min(best_loop, (time.perf_counter() - t) / blocks)
+    assert np.all(np.isfinite(buf))
+    return best * 1e6, best_loop * 1e6
+
+
+def time_pedalboard(plugins, x, blocks, repeats):
+    """us per block of pedalboard.Pedalboard(plugins) on mono float32 128-frame blocks."""
+    import pedalboard
+
+    board = pedalboard.Pedalboard(plugins)
+    xs = x.astype(np.float32)
+    views = [xs[None, b * BLOCK:(b + 1) * BLOCK] for b in range(len(xs) // BLOCK)]
+    m = len(views)
+    board(views[0], SR, reset=False)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for b in range(blocks):
+            board(views[b % m], SR, reset=False)
+        best = min(best, (time.perf_counter() - t) / blocks)
+    return best * 1e6
+
+
+def cases(reg):
+    """(label, livehost chain, pedalboard plugin factory or None)."""
+    import pedalboard as pb
+
+    has_delay = "delay" in reg
+    chain = [("gain", {"gain_db": 1.0}),
+             ("distortion", {"drive_db": 25.0, "shape": "tanh", "output_db": 0.0}),
+             ("filter", {"mode": "lowpass", "freq_hz": 5000.0}),
+             ("chorus", {"rate_hz": 1.0, "delay_ms": 7.0, "depth_ms": 1.75, "voices": "1"})]
+    if has_delay:
+        chain.append(("delay", {"time_ms": 500.0, "feedback": 0.0}))
+    chain.append(("reverb", {}))
+    pb_chain = lambda: [pb.Gain(1.0), pb.Distortion(25.0), pb.LowpassFilter(5000.0),  # noqa: E731
+                        pb.Chorus(rate_hz=1.0, centre_delay_ms=7.0), pb.Delay(0.5, 0.0, 0.5), pb.Reverb()]
+    single = [
+        ("gain", [("gain", {"gain_db": 1.0})], lambda: [pb.Gain(1.0)]),
+        ("distortion", [chain[1]], lambda: [pb.Distortion(25.0)]),
+        ("filter (lowpass)", [chain[2]], lambda: [pb.LowpassFilter(5000.0)]),
+        ("eq (3 bands)", [("eq", {"low_db": 3.0, "mid_db": -4.0, "high_db": 2.0})],
+         lambda: [pb.LowShelfFilter(120.0, 3.0), pb.PeakFilter(1000.0, -4.0), pb.HighShelfFilter(8000.0, 2.0)]),
+        ("bitcrush", [("bitcrush", {"bits": 8.0, "downsample": 1.0})], lambda: [pb.Bitcrush(8.0)]),
+        ("chorus", [chain[3]], lambda: [pb.Chorus(rate_hz=1.0, centre_delay_ms=7.0)]),
+        ("flanger", [("flanger", {})], None),
+        ("phaser", [("phaser", {"rate_hz": 1.0, "centre_hz": 1300.0})], lambda: [pb.Phaser()]),
+        ("reverb", [("reverb", {})], lambda: [pb.Reverb()]),
+        ("compressor", [("compressor", {"threshold_db": -20.0, "ratio": 4.0})],
+         lambda: [pb.Compressor(-20.0, 4.0)]),
+    ]
+    if has_delay:
+        single.append(("delay", [("delay", {"time_ms": 500.0, "feedback": 0.0})],
+                       lambda: [pb.Delay(0.5, 0.0, 0.5)]))
+    return single, chain, pb_chain, has_delay
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--blocks", type=int, default=3000, help="blocks per timing run")
+    ap.add_argument("--repeats", type=int, default=5, help="timing runs (best is kept)")
+    a = ap.parse_args(argv)
+    reg = load_all()
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, BLOCK * 375)  # 1 s of noise
+    single, chain, pb_chain, has_delay = cases(reg)
+    notes = []
+    if not has_delay:
+        notes.append("no 'delay' node yet (livehost/nodes/delay.py): chain runs without it; "
+                     "pedalboard's chain keeps its Delay")
+    rows = {}
+    for label, ch, pbf in single:
+        lh, lh_loop = time_livehost(ch, reg, x, a.blocks, a.repeats)
+        pbt = time_pedalboard(pbf(), x, a.blocks, a.repeats) if pbf else None
+        rows[label] = {"livehost_us_per_block": lh, "livehost_in_loop_us_per_block": lh_loop,
+                       "pedalboard_us_per_block": pbt, "ratio": (lh / pbt) if pbt else None}
+    lh, lh_loop = time_livehost(chain, reg, x, a.blocks, a.repeats)
+    pbt = time_pedalboard(pb_chain(), x, a.blocks, a.repeats)
+    empty, _ = time_livehost([], reg, x, a.blocks, a.repeats)
+    out = {
+        "block": BLOCK, "sr": SR, "channels_livehost": 2, "channels_pedalboard": 1,
+        "chain": [name for name, _ in chain],
+        "chain_us_per_block": lh, "chain_in_loop_us_per_block": lh_loop,
+        "pedalboard_chain_us_per_block": pbt, "chain_ratio": lh / pbt,
+        "call_overhead_us_per_block": empty, "effects": rows, "notes": notes,
+    }
+    if a.json:
+        print(json.dumps(out))
+        return out
+    for n in notes:
+        print("note:", n)
+    print(f"{'effect':<18}{'livehost us':>13}{'(in-loop)':>11}{'pedalboard us':>15}{'ratio':>8}")
+    for label, r in list(rows.items()) + [("CHAIN " + "+".join(out["chain"]),
+                                           {"livehost_us_per_block": lh, "livehost_in_loop_us_per_block": lh_loop,
+                                            "pedalboard_us_per_block": pbt, "ratio": lh / pbt})]:
+        p = r["pedalboard_us_per_block"]
+        ps = f"{p:.2f}" if p else "-"
+        rs = f"{r['ratio']:.2f}" if r["ratio"] else "-"
+        print(f"{label:<18}{r['livehost_us_per_block']:>13.2f}{r['livehost_in_loop_us_per_block']:>11.2f}"
+              f"{ps:>15}{rs:>8}")
+    print(f"(livehost: stereo 2x{BLOCK} block per call, empty-call overhead {empty:.2f} us; "
+          f"pedalboard: mono 1x{BLOCK} float32)")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Small numba helpers shared by the time-domain effects: ring-buffer reads inside a state vector."""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def ring_read(st, off, length, pos):
+    """4-point cubic (Catmull-Rom/Hermite) read of the ring ``st[off:off+length]`` at absolute position
+    ``pos`` (samples, any real value; wrapped modulo ``length``)."""
+    fl = math.floor(pos)
+    f = pos - fl
+    i = int(fl) % length
+    if i < 0:
+        i += length
+    im1 = i - 1 if i > 0 else length - 1
+    i1 = i + 1 if i + 1 < length else 0
+    i2 = i1 + 1 if i1 + 1 < length else 0
+    y0 = st[off + im1]
+    y1 = st[off + i]
+    y2 = st[off + i1]
+    y3 = st[off + i2]
+    c1 = 0.5 * (y2 - y0)
+    c2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
+    c3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
+    return ((c3 * f + c2) * f + c1) * f + y1
+
+
+@njit(cache=True, nogil=True)
+def ring_at(st, off, length, idx):
+    """Sample of the ring ``st[off:off+length]`` at integer absolute index ``idx`` (wrapped)."""
+    i = idx % length
+    if i < 0:
+        i += length
+    return st[off + i]
+
+
+@njit(cache=True, nogil=True)
+def clampf(x, lo, hi):
+    """``x`` limited to ``[lo, hi]``; NaN maps to ``lo``."""
+    if x >= lo:
+        return x if x <= hi else hi
+    return lo

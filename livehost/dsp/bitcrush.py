@@ -1,0 +1,58 @@
+"""Bit crusher: sample-and-hold rate reduction followed by a mid-tread quantiser.
+
+Quantiser: step ``q = 2**(1 - bits)`` (full scale +-1 spans 2**bits steps), output
+``q * round(x / q)`` clipped to +-1, so 0 is a level (mid-tread) and a full-scale sine quantised
+to N bits has SNR ~ 6.02*N + 1.76 dB.  ``bits`` is continuous (fractional bits interpolate
+the step size, so sweeps are smooth).
+
+Rate reduction: a phase accumulator advances by 1 per frame and a new input sample is taken
+(and held) each time it reaches ``downsample`` (a continuous factor: 1 = off).
+
+State: st[0] phase (frames), st[1], st[2] held left/right samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+BITCRUSH_STATE = 3
+
+
+@njit(cache=True, nogil=True)
+def quantize(x, step):
+    """Mid-tread quantisation of x (full scale +-1) with step ``step``; clipped to +-1."""
+    y = step * math.floor(x / step + 0.5)
+    if y > 1.0:
+        return 1.0
+    if y < -1.0:
+        return -1.0
+    return y
+
+
+@njit(cache=True, nogil=True)
+def bitcrush_kernel(pp, pc, st, buf, n, sr):
+    """The ``bitcrush`` node: bits (1..24), downsample (factor 1..64) in pp/pc[0..1] (``pc`` used)."""
+    step = 2.0 ** (1.0 - pc[0])
+    factor = max(1.0, pc[1])
+    if factor <= 1.0:
+        for i in range(n):
+            buf[0, i] = quantize(buf[0, i], step)
+            buf[1, i] = quantize(buf[1, i], step)
+        st[0] = 0.0
+        return
+    ph = st[0]
+    hl = st[1]
+    hr = st[2]
+    for i in range(n):
+        if ph <= 0.0:
+            hl = quantize(buf[0, i], step)
+            hr = quantize(buf[1, i], step)
+            ph += factor
+        ph -= 1.0
+        buf[0, i] = hl
+        buf[1, i] = hr
+    st[0] = ph
+    st[1] = hl
+    st[2] = hr

@@ -1,0 +1,202 @@
+"""Echo delay kernel: feedback, exact N-repeat and ping-pong modes with a smoothed, slewed delay time.
+
+Parameters (``pp``/``pc`` order, see :mod:`livehost.nodes.delay`)::
+
+    0 time_ms  1 sync  2 bpm  3 division  4 feedback  5 mode  6 repeats  7 fade  8 highcut_hz
+
+The kernel's output is the echoes only (100 % wet). The delay time is read through a 4-point cubic
+interpolator at a fractional position; the time itself ramps across the block from ``pp`` to ``pc`` and
+then follows a one-pole (30 ms) with a slew limit of ``MAX_RATE`` samples per sample, so a time change
+glides like a tape delay (pitch bend) instead of clicking.
+
+State layout (float64 slots)::
+
+    [0] ring length per channel (samples)   [1] max feedback delay (samples)  [2] repeat span (samples)
+    -- reset_from = 8 --
+    [8] write index   [9] current delay (samples)   [10] initialised flag   [11:13] high-cut state L/R
+    [16 : 16+L] ring L     [16+L : 16+2L] ring R
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from livehost.dsp._ring import clampf, ring_read
+
+MAX_TIME_MS = 4000.0
+"""Longest echo time (ms) in feedback / ping-pong mode."""
+REPEAT_SPAN_S = 16.0
+"""In ``repeats`` mode the last tap (repeats x time) is at most this many seconds late."""
+MAX_RATE = 0.5
+"""Fastest delay-time change (samples of delay per sample): a glide bends pitch by at most x0.5..x1.5."""
+GLIDE_MS = 30.0
+"""Time constant (ms) of the delay-time follower (on top of the engine's parameter smoothing)."""
+HIGHCUT_OFF_HZ = 20000.0
+"""``highcut_hz`` at (or above) this value disables the feedback-path low-pass."""
+
+DIVISIONS = ("1/1", "1/2", "1/2d", "1/2t", "1/4", "1/4d", "1/4t", "1/8", "1/8d", "1/8t",
+             "1/16", "1/16d", "1/16t", "1/32")
+"""Tempo-sync note values (``d`` dotted, ``t`` triplet)."""
+DIVISION_BEATS = (4.0, 2.0, 3.0, 4.0 / 3.0, 1.0, 1.5, 2.0 / 3.0, 0.5, 0.75, 1.0 / 3.0,
+                  0.25, 0.375, 1.0 / 6.0, 0.125)
+"""Length of each division in quarter-note beats."""
+MODES = ("feedback", "repeats", "pingpong")
+
+RESET_FROM = 8
+_HDR = 16
+
+
+def delay_state_size(sr: float, max_block: int) -> int:
+    """Float64 slots of delay state at sample rate ``sr`` (Hz): two rings of ``REPEAT_SPAN_S`` seconds."""
+    return _HDR + 2 * _ring_len(sr)
+
+
+def _ring_len(sr: float) -> int:
+    return int(math.ceil(REPEAT_SPAN_S * sr)) + 16
+
+
+def delay_init(st, sr: float, max_block: int) -> None:
+    """Write the delay constants (ring length, limits in samples at ``sr`` Hz) into ``st``."""
+    st[0] = _ring_len(sr)
+    st[1] = MAX_TIME_MS * 1e-3 * sr
+    st[2] = REPEAT_SPAN_S * sr
+
+
+def sync_time_ms(bpm: float, division: int) -> float:
+    """Echo time in ms for a tempo (beats per minute) and a ``DIVISIONS`` index (not clamped)."""
+    return 60000.0 / bpm * DIVISION_BEATS[int(division)]
+
+
+@njit(cache=True, nogil=True)
+def _div_beats(i):
+    if i <= 0:
+        return 4.0
+    if i == 1:
+        return 2.0
+    if i == 2:
+        return 3.0
+    if i == 3:
+        return 4.0 / 3.0
+    if i == 4:
+        return 1.0
+    if i == 5:
+        return 1.5
+    if i == 6:
+        return 2.0 / 3.0
+    if i == 7:
+        return 0.5
+    if i == 8:
+        return 0.75
+    if i == 9:
+        return 1.0 / 3.0
+    if i == 10:
+        return 0.25
+    if i == 11:
+        return 0.375
+    if i == 12:
+        return 1.0 / 6.0
+    return 0.125
+
+
+@njit(cache=True, nogil=True)
+def _time_samples(p, sr):
+    """Echo time in samples from a parameter vector (sync or free)."""
+    if p[1] >= 0.5:
+        bpm = clampf(p[2], 20.0, 400.0)
+        ms = 60000.0 / bpm * _div_beats(int(p[3] + 0.5))
+    else:
+        ms = p[0]
+    return ms * 1e-3 * sr
+
+
+@njit(cache=True, nogil=True)
+def delay_process(pp, pc, st, buf, n, sr):
+    """Echo delay (see module docstring): in-place, ``buf[:, :n]`` becomes the echoes only."""
+    L = int(st[0])
+    if L < 16 or n <= 0:
+        return
+    maxd = st[1]
+    span = st[2]
+    offl = _HDR
+    offr = _HDR + L
+    mode = int(pc[5] + 0.5)
+    reps = int(pc[6] + 0.5)
+    if reps < 1:
+        reps = 1
+    if reps > 16:
+        reps = 16
+    fb = clampf(pc[4], 0.0, 0.99)
+    fade = clampf(pc[7], 0.0, 1.0)
+    fc = pc[8]
+    if fc >= HIGHCUT_OFF_HZ or fc <= 0.0:
+        a = 0.0
+    else:
+        a = math.exp(-2.0 * math.pi * min(fc, 0.49 * sr) / sr) * min(1.0, (HIGHCUT_OFF_HZ - fc) / 2000.0)
+    t0 = _time_samples(pp, sr)
+    t1 = _time_samples(pc, sr)
+    dmax = maxd
+    if mode == 1:
+        dmax = span / reps
+    dmin = 4.0
+    k = 1.0 - math.exp(-1.0 / (GLIDE_MS * 1e-3 * sr))
+    w = int(st[8])
+    if w < 0 or w >= L:
+        w = 0
+    d = st[9]
+    if st[10] < 0.5 or not (d >= dmin and d <= maxd + 1.0):
+        d = clampf(t1, dmin, dmax)
+        st[10] = 1.0
+    lpl = st[11]
+    lpr = st[12]
+    inv = 1.0 / n
+    for i in range(n):
+        tgt = clampf(t0 + (t1 - t0) * (i + 1) * inv, dmin, dmax)
+        step = (tgt - d) * k
+        if step > MAX_RATE:
+            step = MAX_RATE
+        elif step < -MAX_RATE:
+            step = -MAX_RATE
+        d += step
+        xl = buf[0, i]
+        xr = buf[1, i]
+        if mode == 1:
+            st[offl + w] = xl
+            st[offr + w] = xr
+            g = 1.0
+            yl = 0.0
+            yr = 0.0
+            for r in range(1, reps + 1):
+                g *= fade
+                pos = w - r * d
+                yl += g * ring_read(st, offl, L, pos)
+                yr += g * ring_read(st, offr, L, pos)
+            lpl = (1.0 - a) * yl + a * lpl
+            lpr = (1.0 - a) * yr + a * lpr
+            buf[0, i] = lpl
+            buf[1, i] = lpr
+        else:
+            pos = w - d
+            yl = ring_read(st, offl, L, pos)
+            yr = ring_read(st, offr, L, pos)
+            if mode == 2:
+                # ping-pong: mono input enters left, every hop crosses to the other side
+                lpl = (1.0 - a) * yr + a * lpl  # feeds the left line from the right output
+                lpr = (1.0 - a) * yl + a * lpr  # feeds the right line from the left output
+                st[offl + w] = 0.5 * (xl + xr) + fb * lpl
+                st[offr + w] = fb * lpr
+            else:
+                lpl = (1.0 - a) * yl + a * lpl
+                lpr = (1.0 - a) * yr + a * lpr
+                st[offl + w] = xl + fb * lpl
+                st[offr + w] = xr + fb * lpr
+            buf[0, i] = yl
+            buf[1, i] = yr
+        w += 1
+        if w >= L:
+            w = 0
+    st[8] = w
+    st[9] = d
+    st[11] = lpl
+    st[12] = lpr

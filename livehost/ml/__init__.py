@@ -1,0 +1,1 @@
+"""Machine listening: librosa-exact audio features and the genre classifier that reads them."""
