@@ -24,6 +24,15 @@ def gain_pan(pp, pc, st, buf, n, sr):
     p0 = pp[1]
     p1 = pc[1]
     inv = 1.0 / n if n > 0 else 0.0
+    if p0 == p1:  # pan at rest: the pan law once per block
+        ang = (p1 + 1.0) * 0.25 * math.pi
+        gl = math.cos(ang) * math.sqrt(2.0)
+        gr = math.sin(ang) * math.sqrt(2.0)
+        for i in range(n):
+            g = g0 + (g1 - g0) * ((i + 1) * inv)
+            buf[0, i] *= g * gl
+            buf[1, i] *= g * gr
+        return
     for i in range(n):
         t = (i + 1) * inv
         g = g0 + (g1 - g0) * t

@@ -1,9 +1,9 @@
 """Master section kernel: gain, a lookahead peak limiter, a hard ceiling and a mute ramp.
 
 The limiter looks ``st[0]`` samples ahead (1.5 ms): the gain it needs for every sample entering the
-lookahead window is min-held over the window, approached with a fast one-pole (time constant a fifth
-of the window) and released with ``release_ms``. Whatever residue remains is clamped at the ceiling,
-so no sample above the ceiling ever leaves.
+lookahead window is min-held over the window (a monotonic deque: O(1) per sample), approached with a
+fast one-pole (time constant a fifth of the window) and released with ``release_ms``. Whatever
+residue remains is clamped at the ceiling, so no sample above the ceiling ever leaves.
 """
 
 from __future__ import annotations
@@ -13,21 +13,22 @@ import math
 from numba import njit
 
 LOOKAHEAD_S = 0.0015
-HEAD = 5  # st[0] lookahead L (constant) | st[1] block min gain | st[2] envelope | st[3] pos | st[4] spare
+# st[0] lookahead L (constant) | st[1] block min gain | st[2] envelope | st[3] delay-line position |
+# st[4] samples seen | st[5] deque head | st[6] deque tail; then the deque (values, sample indices)
+# and the two delay lines, r = L + 1 slots each
+HEAD = 8
 
 
 def limiter_state_size(sr: float, max_block: int) -> int:
-    """Float64 slots the master needs at ``sr`` Hz: header + gain ring + 2 delay lines."""
+    """Float64 slots the master needs at ``sr`` Hz: header + deque (2 rings) + 2 delay lines."""
     r = int(round(LOOKAHEAD_S * sr)) + 1
-    return HEAD + 3 * r
+    return HEAD + 4 * r
 
 
 def limiter_init(st, sr: float, max_block: int) -> None:
     """Set the lookahead length (samples) and start with unity gain (no fade-in at start)."""
     st[0] = float(int(round(LOOKAHEAD_S * sr)))
     st[2] = 1.0
-    r = int(st[0]) + 1
-    st[HEAD:HEAD + r] = 1.0
 
 
 @njit(cache=True, nogil=True)
@@ -38,11 +39,15 @@ def master_kernel(pp, pc, st, buf, n, sr):
     """
     L = int(st[0])
     r = L + 1
-    ring = HEAD
-    dl = HEAD + r
-    dr = HEAD + 2 * r
+    qv = HEAD  # deque of (required gain, sample index), increasing gains from head to tail
+    qi = HEAD + r
+    dl = HEAD + 2 * r
+    dr = HEAD + 3 * r
     env = st[2]
     pos = int(st[3])
+    idx = int(st[4])
+    qh = int(st[5])
+    qt = int(st[6])
     g0 = 10.0 ** (pp[0] / 20.0)
     g1 = 10.0 ** (pc[0] / 20.0)
     c = 10.0 ** (pc[1] / 20.0)
@@ -61,12 +66,17 @@ def master_kernel(pp, pc, st, buf, n, sr):
         req = 1.0
         if pk > c:
             req = c / pk
-        st[ring + pos] = req
-        target = 1.0
-        for k in range(r):
-            v = st[ring + k]
-            if v < target:
-                target = v
+        # window minimum of the last r required gains (monotonic deque, ring of r slots): drop what left
+        # the window first, so the push never overwrites a live slot
+        while qt > qh and st[qi + qh % r] <= idx - r:
+            qh += 1
+        while qt > qh and st[qv + (qt - 1) % r] >= req:
+            qt -= 1
+        st[qv + qt % r] = req
+        st[qi + qt % r] = idx
+        qt += 1
+        target = st[qv + qh % r]
+        idx += 1
         if target < env:
             env += (target - env) * a_att
         else:
@@ -96,3 +106,6 @@ def master_kernel(pp, pc, st, buf, n, sr):
     st[1] = gmin
     st[2] = env
     st[3] = pos
+    st[4] = idx
+    st[5] = qh
+    st[6] = qt

@@ -427,15 +427,27 @@ class Engine:
         self.a[L.H_PANIC] += 1.0
 
     # ---- audio ---------------------------------------------------------------------------------
-    def process(self, inp: np.ndarray | None, out: np.ndarray, flags: int = 0) -> int:
-        """Render one block on the calling thread (offline/null drivers). float32 (n, ch) in/out."""
-        n = out.shape[0]
+    def process(self, inp: np.ndarray | None, out: np.ndarray, flags: int = 0, off: int = 0,
+                n: int | None = None) -> int:
+        """Render one block on the calling thread (offline/null drivers) into ``out[off:off+n]``.
+
+        inp / out: C-contiguous float32 (frames, channels); ``inp`` None = no device input.
+        """
+        n = out.shape[0] - off if n is None else n
         if inp is None:
             inp = _ZERO_IN
             in_ch = 0
         else:
             in_ch = inp.shape[1]
-        return self.audio.process_block(self.a, inp, out, n, in_ch, out.shape[1], flags)
+        return self.audio.process_block(self.a, inp, out, off, n, in_ch, out.shape[1], flags)
+
+    def process_many(self, inp: np.ndarray | None, out: np.ndarray, start: int, frames: int, block: int) -> None:
+        """Render ``frames`` frames from ``start`` in blocks of ``block`` inside compiled code (offline)."""
+        if inp is None:
+            inp, in_ch = _ZERO_IN, 0
+        else:
+            in_ch = inp.shape[1]
+        self.audio.process_blocks(self.a, inp, out, start, frames, block, in_ch, out.shape[1])
 
     def latency_samples(self) -> int:
         """Samples of delay the graph adds on its main path (master lookahead + node latencies)."""

@@ -27,6 +27,9 @@ from livehost.engine.layout import (
 # @@DISPATCH@@  (replaced by the generated `dispatch(kind, pp, pc, st, buf, n, sr)`)
 
 
+SANE = 1e4  # +80 dBFS: no node in its right mind outputs this; above it the node is reset
+
+
 @njit(cache=True, nogil=True)
 def smooth_params(a, pbase, npar, n, sr):
     """Advance one parameter block by ``n`` frames: previous <- current, current -> target (one-pole)."""
@@ -51,31 +54,31 @@ def smooth_params(a, pbase, npar, n, sr):
 
 @njit(cache=True, nogil=True)
 def meter(a, slot, buf, n):
-    """Write peak and mean square of ``buf[:, :n]`` to meter ``slot``."""
+    """Write peak and mean square of ``buf[:, :n]`` to meter ``slot``; False if a sample is not sane
+    (non-finite, or beyond +-SANE), in which case the meter is left as it was."""
     m = int(a[H_METER]) + slot * METER_W
-    for ch in range(2):
-        pk = 0.0
-        ms = 0.0
-        for i in range(n):
-            v = buf[ch, i]
-            av = abs(v)
-            if av > pk:
-                pk = av
-            ms += v * v
-        a[m + ch] = pk
-        a[m + 2 + ch] = ms / n if n > 0 else 0.0
-
-
-SANE = 1e4  # +80 dBFS: no node in its right mind outputs this; above it the node is reset
-
-
-@njit(cache=True, nogil=True)
-def all_sane(buf, n):
-    """True when every sample of ``buf[:, :n]`` is finite and within +-SANE (runaway feedback is not)."""
-    for ch in range(2):
-        for i in range(n):
-            if not abs(buf[ch, i]) <= SANE:  # False for NaN too
-                return False
+    pk0 = 0.0
+    pk1 = 0.0
+    ms0 = 0.0
+    ms1 = 0.0
+    for i in range(n):
+        v0 = buf[0, i]
+        v1 = buf[1, i]
+        a0 = abs(v0)
+        a1 = abs(v1)
+        if a0 > pk0:
+            pk0 = a0
+        if a1 > pk1:
+            pk1 = a1
+        ms0 += v0 * v0
+        ms1 += v1 * v1
+    # a NaN never wins a ">" comparison, but it poisons the sums: check both
+    if not (pk0 <= SANE and pk1 <= SANE and ms0 == ms0 and ms1 == ms1):
+        return False
+    a[m] = pk0
+    a[m + 1] = pk1
+    a[m + 2] = ms0 / n if n > 0 else 0.0
+    a[m + 3] = ms1 / n if n > 0 else 0.0
     return True
 
 
@@ -126,7 +129,7 @@ def run_node(a, bufs, row, n, sr):
     w0 = a[prv + P_WET] * (1.0 - a[prv + P_BYPASS])
     w1 = a[cur + P_WET] * (1.0 - a[cur + P_BYPASS])
     buf = bufs[int(a[row + R_BUF])]
-    if a[prv + P_BYPASS] >= 1.0 and a[cur + P_BYPASS] >= 1.0:
+    if a[prv + P_BYPASS] >= 1.0 and a[cur + P_BYPASS] >= 1.0:  # fully bypassed: pass through
         meter(a, int(a[row + R_SLOT]), buf, n)
         return
     dry = bufs[int(a[row + R_BUF2])]
@@ -138,22 +141,30 @@ def run_node(a, bufs, row, n, sr):
     if a[row + R_AUX] != 0.0:
         give_midi(a, st)
     dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, buf, n, sr)
-    if not all_sane(buf, n):
-        rs = int(a[row + R_RESET])
-        for k in range(rs, st.shape[0]):
-            st[k] = 0.0
-        for ch in range(2):
+    slot = int(a[row + R_SLOT])
+    if w0 == 1.0 and w1 == 1.0:
+        if meter(a, slot, buf, n):
+            return
+    else:
+        # the guard looks at the kernel's own output, before it is mixed with the dry signal
+        if meter(a, slot, buf, n):
+            inv = 1.0 / n
             for i in range(n):
-                buf[ch, i] = dry[ch, i]
-        a[H_NAN_RESETS] += 1.0
-    if not (w0 == 1.0 and w1 == 1.0):
-        inv = 1.0 / n
+                w = w0 + (w1 - w0) * ((i + 1) * inv)
+                for ch in range(2):
+                    d = dry[ch, i]
+                    buf[ch, i] = d + w * (buf[ch, i] - d)
+            meter(a, slot, buf, n)
+            return
+    # non-finite or runaway output: reset the node's state, pass its input on, count it
+    rs = int(a[row + R_RESET])
+    for k in range(rs, st.shape[0]):
+        st[k] = 0.0
+    for ch in range(2):
         for i in range(n):
-            w = w0 + (w1 - w0) * ((i + 1) * inv)
-            for ch in range(2):
-                d = dry[ch, i]
-                buf[ch, i] = d + w * (buf[ch, i] - d)
-    meter(a, int(a[row + R_SLOT]), buf, n)
+            buf[ch, i] = dry[ch, i]
+    a[H_NAN_RESETS] += 1.0
+    meter(a, slot, buf, n)
 
 
 @njit(cache=True, nogil=True)
@@ -176,7 +187,7 @@ def run_source(a, bufs, row, n, sr):
     if a[row + R_AUX] != 0.0:
         give_midi(a, st)
     dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, tmp, n, sr)
-    if not all_sane(tmp, n):
+    if not meter(a, int(a[row + R_SLOT]), tmp, n):
         rs = int(a[row + R_RESET])
         for k in range(rs, st.shape[0]):
             st[k] = 0.0
@@ -188,13 +199,11 @@ def run_source(a, bufs, row, n, sr):
     for i in range(n):
         w = w0 + (w1 - w0) * ((i + 1) * inv)
         for ch in range(2):
-            tmp[ch, i] *= w
-            out[ch, i] += tmp[ch, i]
-    meter(a, int(a[row + R_SLOT]), tmp, n)
+            out[ch, i] += tmp[ch, i] * w
 
 
 @njit(cache=True, nogil=True)
-def run_program(a, bufs, inp, in_ch, n, sr):
+def run_program(a, bufs, inp, off, in_ch, n, sr):
     """Execute the live program (one pass over its rows) for ``n`` frames."""
     gen = a[H_GEN]
     region = int(a[H_ACTIVE])
@@ -219,8 +228,8 @@ def run_program(a, bufs, inp, in_ch, n, sr):
                         b[ch, i] = 0.0
             else:
                 for i in range(n):
-                    l = np.float64(inp[i, 0])
-                    r = np.float64(inp[i, 1]) if in_ch > 1 else l
+                    l = np.float64(inp[off + i, 0])
+                    r = np.float64(inp[off + i, 1]) if in_ch > 1 else l
                     if not (math.isfinite(l) and math.isfinite(r)):
                         l = 0.0
                         r = 0.0
@@ -277,11 +286,12 @@ def run_program(a, bufs, inp, in_ch, n, sr):
 
 
 @njit(cache=True, nogil=True)
-def process_block(a, inp, out, n, in_ch, out_ch, flags):
+def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
     """Render one block: program, master, output guard, taps, record ring, stats.
 
-    a: the arena (float64); inp: float32 (n, in_ch) device input (ignored when in_ch == 0);
-    out: float32 (n, out_ch) device output; n: frames; flags: PortAudio status flags.
+    a: the arena (float64); inp: float32 (frames, in_ch) device input (ignored when in_ch == 0);
+    out: float32 (frames, out_ch) device output; off: first frame of this block in inp/out (0 live);
+    n: frames; flags: PortAudio status flags.
     """
     t0 = monotonic_ns()
     sr = a[H_SR]
@@ -295,7 +305,7 @@ def process_block(a, inp, out, n, in_ch, out_ch, flags):
         a[H_XRUNS] += 1.0
     a[H_LAST_FLAGS] = flags
     pop_midi(a, n)
-    run_program(a, bufs, inp, in_ch, n, sr)
+    run_program(a, bufs, inp, off, in_ch, n, sr)
     # bufs[0] holds the chain output; its input meter/tap were written by the program rows
     main = bufs[0]
     mp = int(a[H_MASTER_P])
@@ -323,23 +333,26 @@ def process_block(a, inp, out, n, in_ch, out_ch, flags):
     # device output (mono devices get the mid signal)
     if out_ch == 1:
         for i in range(n):
-            out[i, 0] = np.float32(0.5 * (main[0, i] + main[1, i]))
+            out[off + i, 0] = np.float32(0.5 * (main[0, i] + main[1, i]))
     elif out_ch >= 2:
         for i in range(n):
-            out[i, 0] = np.float32(main[0, i])
-            out[i, 1] = np.float32(main[1, i])
+            out[off + i, 0] = np.float32(main[0, i])
+            out[off + i, 1] = np.float32(main[1, i])
             for ch in range(2, out_ch):
-                out[i, ch] = np.float32(0.0)
+                out[off + i, ch] = np.float32(0.0)
     # analysis tap: input mid, output L, R
     tb = int(a[H_TAP])
     cap = int(a[H_TAP_CAP])
     w = int(a[H_TAP_W])
     inb = bufs[BUF_TAP]  # the program keeps a copy of the summed sources here
+    p = w % cap
     for i in range(n):
-        p = (w + i) % cap
         a[tb + p] = 0.5 * (inb[0, i] + inb[1, i])
         a[tb + cap + p] = main[0, i]
         a[tb + 2 * cap + p] = main[1, i]
+        p += 1
+        if p == cap:
+            p = 0
     a[H_TAP_W] = w + n
     # record ring (float32-rounded so recordings equal what the device got)
     if a[H_REC_ON] != 0.0:
@@ -380,5 +393,16 @@ def pa_callback(inp, outp, frames, time_info, flags, user):
     n = np.int64(frames)  # PortAudio's unsigned long: keep every count int64 (uint64 mixes to float64)
     x = carray(inp, (n, max(in_ch, np.int64(1))), dtype=np.float32)
     y = carray(outp, (n, max(out_ch, np.int64(1))), dtype=np.float32)
-    process_block(a, x, y, n, in_ch, out_ch, np.int64(flags))
+    process_block(a, x, y, np.int64(0), n, in_ch, out_ch, np.int64(flags))
     return 0
+
+
+@njit(cache=True, nogil=True)
+def process_blocks(a, inp, out, start, frames, block, in_ch, out_ch):
+    """Offline: render ``frames`` frames from ``start`` in blocks of ``block`` with ``process_block``."""
+    s = start
+    end = start + frames
+    while s < end:
+        n = min(block, end - s)
+        process_block(a, inp, out, s, n, in_ch, out_ch, np.int64(0))
+        s += n

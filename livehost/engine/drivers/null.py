@@ -40,7 +40,7 @@ class NullDriver:
         out = np.zeros((n, eng.out_ch), np.float32)
         t_next = time.monotonic()
         while not self._stop.is_set():
-            eng.process(None, out)
+            eng.process(None, out, off=0, n=n)
             t_next += period
             delay = t_next - time.monotonic()
             if delay > 0:

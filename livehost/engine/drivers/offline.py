@@ -22,13 +22,20 @@ def render(engine: Engine, frames: int, inp: np.ndarray | None = None, block: in
     out = np.zeros((frames, engine.out_ch), np.float32)
     if inp is not None:
         inp = np.ascontiguousarray(inp, np.float32)
+        if len(inp) < frames:
+            inp = np.concatenate([inp, np.zeros((frames - len(inp), inp.shape[1]), np.float32)])
+    if on_block is None:
+        # no per-block hook: loop inside compiled code, servicing edits between chunks of ~1 s
+        chunk = max(1, int(engine.sr) // block) * block
+        for s in range(0, frames, chunk):
+            engine.process_many(inp, out, s, min(chunk, frames - s), block)
+            engine.service()
+        return out
     k = 0
     for s in range(0, frames, block):
         n = min(block, frames - s)
-        if on_block is not None:
-            on_block(k)
-        x = None if inp is None else inp[s:s + n]
-        engine.process(x, out[s:s + n])
+        on_block(k)
+        engine.process(inp, out, off=s, n=n)
         engine.service()
         k += 1
     return out
