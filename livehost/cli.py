@@ -21,12 +21,13 @@ DEFAULT_PATCH = "patches/default.toml"
 
 def _optional_parsers(sub) -> None:
     """Subcommands contributed by other rooms of the package, when present."""
-    for modname in ("livehost.tuning.cli", "livehost.ml.features_cli"):
-        try:
-            mod = __import__(modname, fromlist=["add_parser"])
-        except ImportError:
-            continue
+    from livehost.ml.generator.cli import add_generate_parser
+
+    for modname in ("livehost.tuning.cli", "livehost.ml.features_cli", "livehost.ml.classify_cli",
+                    "livehost.ml.train_cli", "livehost.tools.cli"):
+        mod = __import__(modname, fromlist=["add_parser"])
         mod.add_parser(sub)
+    add_generate_parser(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="render a patch over an audio file, offline")
     p.add_argument("patch")
     p.add_argument("--input", required=False, default=None, help="input audio file")
+    p.add_argument("--midi", default=None, metavar="FILE.mid",
+                   help="play a MIDI file through the patch (its synth); lasts until the last release decays")
     p.add_argument("--output", required=True, help="output audio file (.wav/.flac/.ogg)")
     p.add_argument("--tail", type=float, default=2.0, help="seconds rendered after the input ends")
     p.add_argument("--blocksize", type=int, default=None, help="frames per block")
     p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
     p.add_argument("--stats-json", default=None, help="write render statistics as JSON here")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("ui", help="open the patching UI on a patch (the default with no command)")
+    p.add_argument("patch", nargs="?", default=None, help="patch file (default: the last one used, or "
+                   f"{DEFAULT_PATCH})")
+    _ui_args(p)
+    p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("check", help="validate a patch file")
     p.add_argument("patch")
@@ -73,9 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _ui_args(p) -> None:
+    p.add_argument("--driver", choices=("auto", "portaudio", "null"), default="auto",
+                   help="audio driver (auto: PortAudio if a device exists, else null)")
+    p.add_argument("--device", default=None, help="audio device name fragment or index")
+    p.add_argument("--input", default=None, help="'mic', 'none' or an audio file (overrides [input])")
+    p.add_argument("--blocksize", type=int, default=None, help="frames per block (32..1024)")
+    p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``livehost`` console script; returns the exit code."""
     ap = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "-h"):
+        argv = ["ui", *argv]  # plain `livehost [--driver ...]` opens the UI
     args = ap.parse_args(argv)
     if not getattr(args, "command", None):
         ap.print_help()
@@ -90,6 +111,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ---- commands ---------------------------------------------------------------------------------
+def cmd_ui(args) -> int:
+    """``livehost [ui PATCH]``: the patching UI with the engine running in this process."""
+    from livehost.session import Session, recall
+    from livehost.ui.app import LivehostApp
+
+    path = args.patch or recall(DEFAULT_PATCH)
+    session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
+                      blocksize=args.blocksize, samplerate=args.samplerate)
+    try:
+        LivehostApp(session).run()
+    finally:
+        session.close()
+    return 0
+
+
 def cmd_check(args) -> int:
     """``livehost check PATCH``: validate and summarise."""
     from livehost.patch import load
@@ -274,6 +310,8 @@ def cmd_render(args) -> int:
     from livehost.engine.patching import engine_for
     from livehost.patch import load
 
+    if args.midi:
+        return _render_midi(args)
     patch = load(args.patch)
     if args.input is None and patch.input.get("source") != "file":
         raise LivehostError(f"{args.patch}: nothing to render: give --input FILE")
@@ -292,6 +330,22 @@ def cmd_render(args) -> int:
         _write_json(args.stats_json, stats)
     print(f"livehost: rendered {frames / eng.sr:.2f} s to {args.output} in {t2 - t1:.2f} s "
           f"({stats['realtime_factor']:.0f}x real time)", file=sys.stderr)
+    return 0
+
+
+def _render_midi(args) -> int:
+    """``livehost render PATCH --midi FILE.mid --output OUT``."""
+    from livehost.midi.render import render_midi
+
+    if args.input:
+        raise LivehostError("give --midi or --input, not both")
+    t0 = time.monotonic()
+    stats = render_midi(args.patch, args.midi, args.output)
+    stats.update({"render_s": time.monotonic() - t0, "output": args.output})
+    if args.stats_json:
+        _write_json(args.stats_json, stats)
+    print(f"livehost: rendered {stats['seconds']:.2f} s ({stats['events']} MIDI events) to {args.output}, "
+          f"peak {stats['peak_db']:.1f} dBFS", file=sys.stderr)
     return 0
 
 

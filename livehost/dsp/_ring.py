@@ -13,9 +13,11 @@ def ring_read(st, off, length, pos):
     ``pos`` (samples, any real value; wrapped modulo ``length``)."""
     fl = math.floor(pos)
     f = pos - fl
-    i = int(fl) % length
-    if i < 0:
-        i += length
+    i = int(fl)
+    if i < 0 or i >= length:  # the modulo (an integer division) only when it is needed
+        i %= length
+        if i < 0:
+            i += length
     im1 = i - 1 if i > 0 else length - 1
     i1 = i + 1 if i + 1 < length else 0
     i2 = i1 + 1 if i1 + 1 < length else 0
@@ -32,10 +34,21 @@ def ring_read(st, off, length, pos):
 @njit(cache=True, nogil=True)
 def ring_at(st, off, length, idx):
     """Sample of the ring ``st[off:off+length]`` at integer absolute index ``idx`` (wrapped)."""
-    i = idx % length
-    if i < 0:
-        i += length
+    i = idx
+    if i < 0 or i >= length:
+        i %= length
+        if i < 0:
+            i += length
     return st[off + i]
+
+
+@njit(cache=True, nogil=True)
+def cubic(y0, y1, y2, y3, f):
+    """The 4-point cubic (Catmull-Rom/Hermite) of :func:`ring_read` between y1 (f = 0) and y2 (f = 1)."""
+    c1 = 0.5 * (y2 - y0)
+    c2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
+    c3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
+    return ((c3 * f + c2) * f + c1) * f + y1
 
 
 @njit(cache=True, nogil=True)

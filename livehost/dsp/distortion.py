@@ -1,32 +1,43 @@
-"""Waveshaping distortion, 4x oversampled (two polyphase half-band stages: 2x of 2x).
+"""Waveshaping distortion, 4x oversampled (two polyphase IIR half-band stages: 2x of 2x).
 
-Signal path per channel: drive (dB) -> up 2x (63-tap half-band) -> up 2x (27-tap half-band)
--> shaper at 4*sr -> down 2x -> down 2x -> DC blocker (10 Hz) -> tone low-pass (cookbook
+Signal path per channel: up 2x (stage 1) -> up 2x (stage 2) -> drive (dB) -> shaper at 4*sr
+-> down 2x (stage 2) -> down 2x (stage 1) -> DC blocker (10 Hz) -> tone low-pass (cookbook
 biquad, Q 0.7071) -> output gain (dB).
 
-Half-band filters: Kaiser-windowed sinc (every other tap zero, centre 0.5), designed at
-:func:`distortion_init` time into the constant part of the state.  Stage 1 (at 2*sr): pass
-0..20 kHz (48 kHz base) within +-0.001 dB, stop above 28 kHz at -80 dB; stage 2 (at 4*sr): pass
-0..28 kHz, stop above 68 kHz at -77 dB.  Polyphase: the zero taps are never multiplied, the
-centre tap is a plain delay, symmetric pairs are summed before the multiply.
+Half-band filters: polyphase two-path allpass ("elliptic half-band", Valenzuela & Constantinides;
+coefficients from the closed-form design in :func:`halfband_allpass_coefs`, computed at import into
+module constants that the kernel compiles in).  ``H(z) = (A0(z^2) + z^-1 A1(z^2)) / 2`` with
+``A0``/``A1`` cascades of first-order allpasses ``(a + z^-2) / (1 + a z^-2)`` (even-indexed
+coefficients in ``A0``, odd ones in ``A1``).  Each branch runs at the low rate, so one coefficient
+costs one multiply per low-rate sample:
 
-Latency: ``2*K1 + K2`` = 39 base-rate samples (reported by the node).
+- stage 1 (at 2*sr, 5 coefficients): pass 0..20 kHz (48 kHz base), stop above 28 kHz at -80 dB;
+- stage 2 (at 4*sr, 3 coefficients): pass 0..28 kHz, stop above 68 kHz at -77 dB
+  (what folds below 20 kHz in the 4x -> 2x decimation, 76..96 kHz, is down by more than 100 dB).
+
+Passband ripple is below 1e-6 dB (an elliptic half-band's passband ripple is the square of its
+stopband ripple).  The phase is not linear: the group delay of the whole up/down chain is 2.98
+base-rate samples at low frequencies (:data:`GROUP_DELAY`; it rises towards 20 kHz); the node reports
+:data:`LATENCY` = 3 samples, its rounded value (the impulse response peaks one sample later).
+
+The kernel runs three passes over the block, both channels in each: (1) upsample to 4x into a
+scratch buffer (filter memories in registers), (2) drive + shaper over the scratch (a plain loop
+that vectorises), (3) downsample, DC blocker, tone filter and output gain fused into one loop.
 
 State layout (float64 slots; ``mb`` = max_block)::
 
-    [0:K1]            stage-1 half-band pair taps g_j (constants; a copy for inspection: the
-    [K1:K1+K2]        stage-2 pair taps   resamplers have the same taps compiled in)
-    [K1+K2]           max_block (constant)
-    --- reset_from ---
+    [0:5]             stage-1 allpass coefficients (constants; a copy for inspection: the
+    [5:8]             stage-2 coefficients          kernel has them compiled in)
+    [8]               max_block (constant)
+    --- reset_from = 9 ---
     [R+0:R+4]         tone biquad memories (L z1, z2, R z1, z2)
     [R+4:R+9]         tone coefficients; [R+9] the tone_hz they were made for
     [R+10:R+14]       DC blocker x1, y1 (L, R)
-    then per channel (L, R) four linear history+block buffers:
-      A: up-1 input       (2*K1 - 1) + mb
-      B: up-2 input       (2*K2 - 1) + 2*mb
-      C: down-2 input     (4*K2 - 1) + 4*mb   (the shaper writes here)
-      D: down-1 input     (4*K1 - 1) + 2*mb
-    then a 4*mb scratch for the per-sample drive ramp.
+    [R+14:R+58]       half-band filter memories, 22 per channel (L then R): up-1 (6), up-2 (4),
+                      down-2 (5), down-1 (7)
+    [R+58:R+64]       cached gains: drive (dB key, amplitude), output (dB key, amplitude), sr key,
+                      DC blocker pole
+    then the 4x scratch: 4*mb (L) + 4*mb (R).
 """
 
 from __future__ import annotations
@@ -36,66 +47,115 @@ import math
 import numpy as np
 from numba import njit
 
-from livehost.dsp.biquad import biquad_coefs, biquad_run
+from livehost.dsp.biquad import biquad_coefs
 
 SHAPES = ("tanh", "hard", "soft", "fold", "asym")
-K1 = 16  # stage-1 half-band: 4*K1-1 = 63 taps
-K2 = 7  # stage-2 half-band: 27 taps
-BETA1 = 8.0
-BETA2 = 8.0
-RESET_FROM = K1 + K2 + 1  # taps, then max_block (constants)
-HEAD = 14
 ASYM_BIAS = 0.3
 TANH_CLIP = 4.97
 
+N1 = 5  # stage-1 allpass coefficients (2x <-> 1x)
+N2 = 3  # stage-2 allpass coefficients (4x <-> 2x)
+TBW1 = 8.0 / 96.0  # stage-1 transition band 20..28 kHz at 96 kHz (fraction of its rate)
+TBW2 = 40.0 / 192.0  # stage-2 transition band 28..68 kHz at 192 kHz
+NCONST = N1 + N2 + 1
+RESET_FROM = NCONST
+HEAD = 64
+_FILT = 14  # filter memories start at R + _FILT
+_PER_CH = 22
+_CACHE = _FILT + 2 * _PER_CH  # 58
+_FM = {"contract"}  # fused multiply-add only: no reassociation, NaN/Inf semantics kept
 
-def halfband_pairs(K: int, beta: float) -> np.ndarray:
-    """The K distinct non-zero off-centre taps g_1..g_K of a 4K-1 tap Kaiser half-band.
 
-    The full filter is ``h[c] = 0.5``, ``h[c +- (2j-1)] = g_j``, other taps 0; normalised so the
-    DC gain is exactly 1 (``sum(g) == 0.25``).  beta: Kaiser window shape parameter.
+def halfband_allpass_coefs(n_coefs: int, transition: float) -> np.ndarray:
+    """Coefficients ``a_0 < a_1 < ...`` of a two-path allpass (elliptic) half-band low-pass.
+
+    transition: width of the transition band as a fraction of the filter's sample rate, centred
+    on a quarter of it (pass edge ``1/4 - transition/2``, stop edge ``1/4 + transition/2``).
+    Closed-form design (elliptic modulus from the transition width, then the allpass poles from
+    the theta-function series), as in Valenzuela & Constantinides (1983) / L. de Soras' HIIR.
     """
-    k = np.arange(-(2 * K - 1), 2 * K)
-    h = 0.5 * np.sinc(k / 2.0) * np.kaiser(len(k), beta)
-    g = h[2 * K::2].copy()  # offsets +1, +3, ... +(2K-1)
-    return g * (0.25 / g.sum())
+    k = math.tan((1.0 - 2.0 * transition) * math.pi / 4.0) ** 2
+    kk = (1.0 - k * k) ** 0.25
+    e = 0.5 * (1.0 - kk) / (1.0 + kk)
+    e4 = e ** 4
+    q = e * (1.0 + e4 * (2.0 + e4 * (15.0 + 150.0 * e4)))
+    order = 2 * n_coefs + 1
+    out = np.empty(n_coefs)
+    for idx in range(n_coefs):
+        c = idx + 1
+        num, i, sgn = 0.0, 0, 1.0
+        while True:
+            t = q ** (i * (i + 1)) * math.sin((2 * i + 1) * c * math.pi / order) * sgn
+            num += t
+            sgn, i = -sgn, i + 1
+            if abs(t) < 1e-100:
+                break
+        num *= q ** 0.25
+        den, i, sgn = 0.5, 1, -1.0
+        while True:
+            t = q ** (i * i) * math.cos(2 * i * c * math.pi / order) * sgn
+            den += t
+            sgn, i = -sgn, i + 1
+            if abs(t) < 1e-100:
+                break
+        ww = (num / den) ** 2
+        x = math.sqrt((1.0 - ww * k) * (1.0 - ww / k)) / (1.0 + ww)
+        out[idx] = (1.0 - x) / (1.0 + x)
+    return out
 
 
-def halfband_full(K: int, beta: float) -> np.ndarray:
-    """The full 4K-1 tap half-band impulse response (for tests and plots)."""
-    g = halfband_pairs(K, beta)
-    h = np.zeros(4 * K - 1)
-    c = 2 * K - 1
-    h[c] = 0.5
-    h[c + 1::2] = g
-    h[c - 1::-2] = g
-    return h
+def halfband_response(coefs, f) -> np.ndarray:
+    """Complex response of the half-band ``(A0(z^2) + z^-1 A1(z^2)) / 2`` at ``f`` (cycles per
+    sample of the filter's own rate, 0..0.5)."""
+    z1 = np.exp(-2j * np.pi * np.asarray(f, np.float64))
+    z2 = z1 * z1
+    a0 = np.ones_like(z1)
+    a1 = np.ones_like(z1)
+    for i, a in enumerate(coefs):
+        s = (a + z2) / (1.0 + a * z2)
+        if i % 2 == 0:
+            a0 = a0 * s
+        else:
+            a1 = a1 * s
+    return 0.5 * (a0 + z1 * a1)
 
 
-def _layout(max_block: int):
-    la = 2 * K1 - 1 + max_block
-    lb = 2 * K2 - 1 + 2 * max_block
-    lc = 4 * K2 - 1 + 4 * max_block
-    ld = 4 * K1 - 1 + 2 * max_block
-    return la, lb, lc, ld
+def halfband_group_delay(coefs) -> float:
+    """Group delay at DC (samples of the filter's own rate) of :func:`halfband_response`."""
+    a = np.asarray(coefs, np.float64)
+    d0 = np.sum(2.0 * (1.0 - a[0::2]) / (1.0 + a[0::2]))
+    d1 = 1.0 + np.sum(2.0 * (1.0 - a[1::2]) / (1.0 + a[1::2]))
+    return 0.5 * (d0 + d1)
+
+
+C1 = halfband_allpass_coefs(N1, TBW1)
+C2 = halfband_allpass_coefs(N2, TBW2)
+# compile-time constants for the kernel
+_a10, _a11, _a12, _a13, _a14 = (float(v) for v in C1)
+_a20, _a21, _a22 = (float(v) for v in C2)
+
+GROUP_DELAY = (halfband_group_delay(C1) - 0.5) + (halfband_group_delay(C2) - 0.5) / 2.0
+"""Low-frequency group delay (base-rate samples) of up 2x -> up 2x -> down 2x -> down 2x: each
+interpolator delays by its half-band's delay, each decimator by one high-rate sample less (it keeps
+the outputs at the odd high-rate instants: path 0 takes the later sample of each pair)."""
+LATENCY = int(round(GROUP_DELAY))
 
 
 def distortion_state_size(sr: float, max_block: int) -> int:
     """Float64 slots for one distortion instance (see module docstring)."""
-    la, lb, lc, ld = _layout(max_block)
-    return RESET_FROM + HEAD + 2 * (la + lb + lc + ld) + 4 * max_block
+    return RESET_FROM + HEAD + 8 * int(max_block)
 
 
 def distortion_init(st, sr: float, max_block: int) -> None:
-    """Write the half-band taps (constants) into ``st``; sr in Hz, max_block in frames."""
-    st[0:K1] = halfband_pairs(K1, BETA1)
-    st[K1:K1 + K2] = halfband_pairs(K2, BETA2)
-    st[K1 + K2] = float(max_block)
+    """Write the half-band coefficients (a copy, for inspection) and max_block into ``st``."""
+    st[0:N1] = C1
+    st[N1:N1 + N2] = C2
+    st[N1 + N2] = float(max_block)
 
 
 def distortion_latency(values: dict, sr: float) -> int:
     """Samples of delay the oversampling filters add (independent of parameters)."""
-    return 2 * K1 + K2
+    return LATENCY
 
 
 @njit(cache=True, nogil=True)
@@ -135,65 +195,181 @@ def shape_sample(shape, x):
     return fast_tanh(x + ASYM_BIAS) - fast_tanh(ASYM_BIAS)
 
 
-@njit(cache=True, nogil=True)
-def _shape_block(C, c0, m, shape, D, d0):
-    """Shape ``m`` samples of C from index c0 with per-sample drive D[d0:d0+m] (in place)."""
+@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
+def _shape_block(S, m, shape, d0, d1):
+    """Drive (linear ramp d0 -> d1 over the m samples, reaching d1 at the last) and shape
+    S[:m] in place.  Branch-free inner loops over a view (no index wrap-around) so they vectorise."""
+    inv = 1.0 / m
+    dd = d1 - d0
     if shape == 0:
         for i in range(m):
-            C[c0 + i] = fast_tanh(C[c0 + i] * D[d0 + i])
+            x = S[i] * (d0 + dd * ((i + 1) * inv))
+            x = min(TANH_CLIP, max(-TANH_CLIP, x))
+            x2 = x * x
+            S[i] = x * (135135.0 + x2 * (17325.0 + x2 * (378.0 + x2))) / (
+                135135.0 + x2 * (62370.0 + x2 * (3150.0 + 28.0 * x2)))
     elif shape == 1:
         for i in range(m):
-            C[c0 + i] = min(1.0, max(-1.0, C[c0 + i] * D[d0 + i]))
-    else:
+            S[i] = min(1.0, max(-1.0, S[i] * (d0 + dd * ((i + 1) * inv))))
+    elif shape == 2:
         for i in range(m):
-            C[c0 + i] = shape_sample(shape, C[c0 + i] * D[d0 + i])
+            x = min(1.0, max(-1.0, S[i] * (d0 + dd * ((i + 1) * inv))))
+            S[i] = 1.5 * x - 0.5 * x * x * x
+    elif shape == 3:
+        for i in range(m):
+            t = (S[i] * (d0 + dd * ((i + 1) * inv)) + 1.0) * 0.25
+            t -= math.floor(t)
+            S[i] = 1.0 - 4.0 * abs(t - 0.5)
+    else:
+        c = fast_tanh(ASYM_BIAS)
+        for i in range(m):
+            x = S[i] * (d0 + dd * ((i + 1) * inv)) + ASYM_BIAS
+            x = min(TANH_CLIP, max(-TANH_CLIP, x))
+            x2 = x * x
+            S[i] = x * (135135.0 + x2 * (17325.0 + x2 * (378.0 + x2))) / (
+                135135.0 + x2 * (62370.0 + x2 * (3150.0 + 28.0 * x2))) - c
 
 
-def _make_resamplers(K, g):
-    """Jitted (up2, down2) for a half-band with K pair taps ``g`` baked in as constants
-    (compile-time trip counts: the tap loops unroll and reassociate)."""
-    G = np.ascontiguousarray(g, np.float64)
-    G2 = 2.0 * G
-
-    @njit(cache=True, nogil=True, fastmath=True)
-    def up2(src, s0, H, n, dst, d0):
-        """Polyphase 2x interpolation: src[s0:s0+H+n] (H = 2K-1 history) -> dst[d0:d0+2n].
-
-        Even outputs: the input delayed K samples (centre tap); odd outputs: the half-sample
-        interpolation from K symmetric pairs (gain 2 for the zero stuffing)."""
-        for i in range(n):
-            c = s0 + H + i - K
-            acc = 0.0
-            for j in range(K):
-                acc += G2[j] * (src[c + j + 1] + src[c - j])
-            dst[d0 + 2 * i] = src[c]
-            dst[d0 + 2 * i + 1] = acc
-
-    @njit(cache=True, nogil=True, fastmath=True)
-    def down2(src, s0, H, n, dst, d0):
-        """Polyphase 2x decimation: src[s0:s0+H+2n] (H = 4K-1 history) -> dst[d0:d0+n]."""
-        for i in range(n):
-            c = s0 + H + 2 * i - 2 * K
-            acc = 0.5 * src[c]
-            for j in range(K):
-                acc += G[j] * (src[c + 2 * j + 1] + src[c - 2 * j - 1])
-            dst[d0 + i] = acc
-
-    return up2, down2
+@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+def _up1(x, s):
+    """Stage-1 2x interpolation of one sample: (even output, odd output, new memories)."""
+    xi, e0, e1, e2, o0, o1 = s
+    t0 = _a10 * (x - e0) + xi
+    t1 = _a12 * (t0 - e1) + e0
+    t2 = _a14 * (t1 - e2) + e1
+    u0 = _a11 * (x - o0) + xi
+    u1 = _a13 * (u0 - o1) + o0
+    return t2, u1, (x, t0, t1, t2, u0, u1)
 
 
-_up2_1, _down2_1 = _make_resamplers(K1, halfband_pairs(K1, BETA1))
-_up2_2, _down2_2 = _make_resamplers(K2, halfband_pairs(K2, BETA2))
+@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+def _up2(x, s):
+    """Stage-2 2x interpolation of one sample."""
+    xi, e0, e1, o0 = s
+    t0 = _a20 * (x - e0) + xi
+    t1 = _a22 * (t0 - e1) + e0
+    u0 = _a21 * (x - o0) + xi
+    return t1, u0, (x, t0, t1, u0)
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+def _down2(a, b, s):
+    """Stage-2 2x decimation of the pair (a earlier, b later): (2 x output, new memories); the
+    half-band's 1/2 is left to the caller (folded into the output gain)."""
+    bm, e0, e1, am, o0 = s
+    t0 = _a20 * (b - e0) + bm
+    t1 = _a22 * (t0 - e1) + e0
+    u0 = _a21 * (a - o0) + am
+    return t1 + u0, (b, t0, t1, a, u0)
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+def _down1(a, b, s):
+    """Stage-1 2x decimation of the pair (a earlier, b later): (2 x output, new memories)."""
+    bm, e0, e1, e2, am, o0, o1 = s
+    t0 = _a10 * (b - e0) + bm
+    t1 = _a12 * (t0 - e1) + e0
+    t2 = _a14 * (t1 - e2) + e1
+    u0 = _a11 * (a - o0) + am
+    u1 = _a13 * (u0 - o1) + o0
+    return t2 + u1, (b, t0, t1, t2, a, u0, u1)
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _upsample(buf, n, st, F, G, SL, SR):
+    """Stage 1 then stage 2 interpolation of buf[:, :n] into SL[:4n] / SR[:4n]; filter memories
+    (up-1 at st[F:F+6] / st[G:G+6], up-2 at the next 4) are held in registers over the block."""
+    ul1 = (st[F], st[F + 1], st[F + 2], st[F + 3], st[F + 4], st[F + 5])
+    ul2 = (st[F + 6], st[F + 7], st[F + 8], st[F + 9])
+    ur1 = (st[G], st[G + 1], st[G + 2], st[G + 3], st[G + 4], st[G + 5])
+    ur2 = (st[G + 6], st[G + 7], st[G + 8], st[G + 9])
+    for i in range(n):
+        a, b, ul1 = _up1(buf[0, i], ul1)
+        c, d, ur1 = _up1(buf[1, i], ur1)
+        v0, v1, ul2 = _up2(a, ul2)
+        w0, w1, ur2 = _up2(c, ur2)
+        v2, v3, ul2 = _up2(b, ul2)
+        w2, w3, ur2 = _up2(d, ur2)
+        SL[4 * i] = v0
+        SL[4 * i + 1] = v1
+        SL[4 * i + 2] = v2
+        SL[4 * i + 3] = v3
+        SR[4 * i] = w0
+        SR[4 * i + 1] = w1
+        SR[4 * i + 2] = w2
+        SR[4 * i + 3] = w3
+    for k in range(6):
+        st[F + k] = ul1[k]
+        st[G + k] = ur1[k]
+    for k in range(4):
+        st[F + 6 + k] = ul2[k]
+        st[G + 6 + k] = ur2[k]
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _downsample(buf, n, st, R, F, G, SL, SR, r_dc, b0, b1, b2, a1, a2, o0, do):
+    """Stage 2 then stage 1 decimation of SL/SR[:4n] into buf[:, :n], then the DC blocker, the tone
+    biquad and the output gain ramp ``o0 + do * (i + 1)``, fused; memories in registers."""
+    dl2 = (st[F + 10], st[F + 11], st[F + 12], st[F + 13], st[F + 14])
+    dl1 = (st[F + 15], st[F + 16], st[F + 17], st[F + 18], st[F + 19], st[F + 20], st[F + 21])
+    dr2 = (st[G + 10], st[G + 11], st[G + 12], st[G + 13], st[G + 14])
+    dr1 = (st[G + 15], st[G + 16], st[G + 17], st[G + 18], st[G + 19], st[G + 20], st[G + 21])
+    xl1 = st[R + 10]
+    yl1 = st[R + 11]
+    xr1 = st[R + 12]
+    yr1 = st[R + 13]
+    zl1 = st[R]
+    zl2 = st[R + 1]
+    zr1 = st[R + 2]
+    zr2 = st[R + 3]
+    for i in range(n):
+        j = 4 * i
+        p, dl2 = _down2(SL[j], SL[j + 1], dl2)
+        q, dl2 = _down2(SL[j + 2], SL[j + 3], dl2)
+        r, dr2 = _down2(SR[j], SR[j + 1], dr2)
+        s, dr2 = _down2(SR[j + 2], SR[j + 3], dr2)
+        xl, dl1 = _down1(p, q, dl1)
+        xr, dr1 = _down1(r, s, dr1)
+        # DC blocker
+        yl1 = xl - xl1 + r_dc * yl1
+        xl1 = xl
+        yr1 = xr - xr1 + r_dc * yr1
+        xr1 = xr
+        # tone (TDF-II biquad)
+        yl = b0 * yl1 + zl1
+        yr = b0 * yr1 + zr1
+        zl1 = b1 * yl1 - a1 * yl + zl2
+        zr1 = b1 * yr1 - a1 * yr + zr2
+        zl2 = b2 * yl1 - a2 * yl
+        zr2 = b2 * yr1 - a2 * yr
+        g = o0 + do * (i + 1)
+        buf[0, i] = yl * g
+        buf[1, i] = yr * g
+    for k in range(5):
+        st[F + 10 + k] = dl2[k]
+        st[G + 10 + k] = dr2[k]
+    for k in range(7):
+        st[F + 15 + k] = dl1[k]
+        st[G + 15 + k] = dr1[k]
+    st[R + 10] = xl1
+    st[R + 11] = yl1
+    st[R + 12] = xr1
+    st[R + 13] = yr1
+    st[R] = zl1
+    st[R + 1] = zl2
+    st[R + 2] = zr1
+    st[R + 3] = zr2
 
 
 @njit(cache=True, nogil=True)
-def _keep_tail(a, a0, H, n):
-    """Move the last H samples of a[a0:a0+H+n] to its front (the next block's history)."""
-    for k in range(H):
-        a[a0 + k] = a[a0 + n + k]
+def _db_gain(st, k, db):
+    """10**(db/20), cached in st[k] (key) / st[k+1] (value)."""
+    if st[k] == db and st[k + 1] > 0.0:
+        return st[k + 1]
+    return 10.0 ** (db / 20.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
 def distortion_kernel(pp, pc, st, buf, n, sr):
     """The ``distortion`` node: drive_db (dB), shape (index), tone_hz (Hz), output_db (dB).
 
@@ -202,57 +378,31 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
     """
     if n <= 0:
         return
-    mb = int(st[K1 + K2])
-    la = 2 * K1 - 1 + mb
-    lb = 2 * K2 - 1 + 2 * mb
-    lc = 4 * K2 - 1 + 4 * mb
-    ld = 4 * K1 - 1 + 2 * mb
+    mb = int(st[N1 + N2])
+    if n > mb:
+        n = mb
     R = RESET_FROM
-    base = R + HEAD
-    scratch = base + 2 * (la + lb + lc + ld)
-    shape = int(pc[1] + 0.5)
-    # per-sample drive at 4x, linear ramp in amplitude
-    d0 = 10.0 ** (pp[0] / 20.0)
-    d1 = 10.0 ** (pc[0] / 20.0)
+    F = R + _FILT
+    K = R + _CACHE
+    sl = R + HEAD
+    sr_ = sl + 4 * mb
     m4 = 4 * n
-    if d0 == d1:
-        for i in range(m4):
-            st[scratch + i] = d1
-    else:
-        inv = 1.0 / m4
-        for i in range(m4):
-            st[scratch + i] = d0 + (d1 - d0) * ((i + 1) * inv)
-    r_dc = math.exp(-2.0 * math.pi * 10.0 / sr)
-    for ch in range(2):
-        A = base + ch * (la + lb + lc + ld)
-        B = A + la
-        C = B + lb
-        D = C + lc
-        HA = 2 * K1 - 1
-        HB = 2 * K2 - 1
-        HC = 4 * K2 - 1
-        HD = 4 * K1 - 1
-        for i in range(n):
-            st[A + HA + i] = buf[ch, i]
-        _up2_1(st, A, HA, n, st, B + HB)
-        _up2_2(st, B, HB, 2 * n, st, C + HC)
-        _shape_block(st, C + HC, m4, shape, st, scratch)
-        _down2_2(st, C, HC, 2 * n, st, D + HD)
-        _down2_1(st, D, HD, n, buf[ch], 0)
-        _keep_tail(st, A, HA, n)
-        _keep_tail(st, B, HB, 2 * n)
-        _keep_tail(st, C, HC, 4 * n)
-        _keep_tail(st, D, HD, 2 * n)
-        # DC blocker
-        x1 = st[R + 10 + 2 * ch]
-        y1 = st[R + 11 + 2 * ch]
-        for i in range(n):
-            x = buf[ch, i]
-            y1 = x - x1 + r_dc * y1
-            x1 = x
-            buf[ch, i] = y1
-        st[R + 10 + 2 * ch] = x1
-        st[R + 11 + 2 * ch] = y1
+    G = F + _PER_CH
+    # ---- pass 1: upsample both channels to 4x into the scratch
+    _upsample(buf, n, st, F, G, st[sl:sl + m4], st[sr_:sr_ + m4])
+    # ---- pass 2: drive + shaper at 4x
+    shape = int(pc[1] + 0.5)
+    d0 = _db_gain(st, K, pp[0])
+    d1 = _db_gain(st, K, pc[0])
+    st[K] = pc[0]
+    st[K + 1] = d1
+    _shape_block(st[sl:sl + m4], m4, shape, d0, d1)
+    _shape_block(st[sr_:sr_ + m4], m4, shape, d0, d1)
+    # ---- pass 3: downsample, DC blocker, tone low-pass, output gain
+    if st[K + 4] != sr or st[K + 5] <= 0.0:
+        st[K + 4] = sr
+        st[K + 5] = math.exp(-2.0 * math.pi * 10.0 / sr)
+    r_dc = st[K + 5]
     if st[R + 9] != pc[2]:
         b0, b1, b2, a1, a2 = biquad_coefs(0.0, pc[2], 0.7071067811865476, 0.0, sr)
         st[R + 4] = b0
@@ -261,16 +411,17 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
         st[R + 7] = a1
         st[R + 8] = a2
         st[R + 9] = pc[2]
-    biquad_run(buf, st, R, 0, n, st[R + 4], st[R + 5], st[R + 6], st[R + 7], st[R + 8])
-    o0 = 10.0 ** (pp[3] / 20.0)
-    o1 = 10.0 ** (pc[3] / 20.0)
-    if o0 == o1:
-        for i in range(n):
-            buf[0, i] *= o1
-            buf[1, i] *= o1
-    else:
-        inv = 1.0 / n
-        for i in range(n):
-            o = o0 + (o1 - o0) * ((i + 1) * inv)
-            buf[0, i] *= o
-            buf[1, i] *= o
+    b0 = st[R + 4]
+    b1 = st[R + 5]
+    b2 = st[R + 6]
+    a1 = st[R + 7]
+    a2 = st[R + 8]
+    o0 = _db_gain(st, K + 2, pp[3])
+    o1 = _db_gain(st, K + 2, pc[3])
+    st[K + 2] = pc[3]
+    st[K + 3] = o1
+    # the two decimators' 1/2 factors (left out of _down1/_down2) are applied here: all that
+    # follows them is linear
+    o0 *= 0.25
+    do = 0.25 * (o1 - o0 * 4.0) / n
+    _downsample(buf, n, st, R, F, G, st[sl:sl + m4], st[sr_:sr_ + m4], r_dc, b0, b1, b2, a1, a2, o0, do)

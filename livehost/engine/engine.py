@@ -245,15 +245,11 @@ class Engine:
         with self.lock:
             it = self.item(node_id)
             params = it.params
-            if isinstance(it, Layer) and name.startswith("branch") and name.endswith(".gain_db"):
-                j = 2 + int(name[len("branch"):-len(".gain_db")])
-                p = params[j]
-            else:
-                names = [p.name for p in params]
-                if name not in names:
-                    raise EngineError(f"{node_id} has no parameter '{name}'{suggest(name, names)}")
-                j = names.index(name)
-                p = params[j]
+            names = self.param_names(node_id)
+            if name not in names:
+                raise EngineError(f"{node_id} has no parameter '{name}'{suggest(name, names)}")
+            j = names.index(name)
+            p = params[j]
             why = p.check(value)
             if why:
                 raise EngineError(f"{node_id}.{name} {why}")
@@ -268,14 +264,36 @@ class Engine:
                 self.a[it.pbase + n + j] = x
                 self.a[it.pbase + 2 * n + j] = x
 
+    def param_names(self, node_id: str) -> list[str]:
+        """Parameter names of a node in slot order (a layer's branch gains are ``branchN.gain_db``)."""
+        it = self.item(node_id)
+        if isinstance(it, Layer):
+            return ["wet", "bypass"] + [f"branch{j}.gain_db" for j in range(len(it.branches))]
+        return [p.name for p in it.params]
+
     def get_param(self, node_id: str, name: str, current: bool = False):
         """A parameter's target value (patch units), or the smoothed value the audio uses now."""
         it = self.item(node_id)
-        names = [p.name for p in it.params]
+        names = self.param_names(node_id)
+        if name not in names:
+            raise EngineError(f"{node_id} has no parameter '{name}'{suggest(name, names)}")
         j = names.index(name)
-        if not current:
-            return it.values[name] if not isinstance(it, Layer) or j < 2 else it.branches[j - 2].gain_db
-        return it.params[j].from_number(self.a[it.pbase + len(names) + j])
+        if current:
+            return it.params[j].from_number(self.a[it.pbase + len(names) + j])
+        if isinstance(it, Layer) and j >= 2:
+            return it.branches[j - 2].gain_db
+        return it.values[name]
+
+    def fade_master(self, mute: bool, timeout: float = 0.5) -> None:
+        """Ramp the output to silence (or back) and, while audio runs, wait for the ramp to finish."""
+        self.set_param("master", "mute", bool(mute))
+        if not self.running:
+            return
+        n = len(self.master.params)
+        j = [p.name for p in self.master.params].index("mute")
+        end = time.monotonic() + timeout
+        while self.a[self.master.pbase + n + j] != (1.0 if mute else 0.0) and time.monotonic() < end:
+            time.sleep(0.002)
 
     def set_bypass(self, node_id: str, on: bool) -> None:
         """Bypass a node or layer (crossfaded over its bypass smoothing time)."""

@@ -1,5 +1,5 @@
-"""distortion node: anti-aliasing (oversampled vs naive waveshaping), half-band specs, latency,
-small-signal transparency, robustness."""
+"""distortion node: anti-aliasing (oversampled vs naive waveshaping), half-band specs (design and
+the kernel's polyphase allpass implementation), latency, small-signal transparency, robustness."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from scipy import signal
 
-from livehost.dsp.distortion import BETA1, BETA2, K1, K2, SHAPES, fast_tanh, halfband_full, shape_sample
+from livehost.dsp import distortion as dist
+from livehost.dsp.biquad import biquad_coefs
+from livehost.dsp.distortion import C1, C2, GROUP_DELAY, SHAPES, fast_tanh, halfband_response, shape_sample
 from livehost.dsp.run import new_state, param_vector, run_kernel
 from livehost.nodes import load_all
 
@@ -49,14 +51,48 @@ def test_aliasing_far_below_naive(shape, drive, min_gain, max_alias):
 
 
 def test_halfband_designs():
-    for K, beta, fp, fs, atten in ((K1, BETA1, 20 / 96, 28 / 96, 79.0), (K2, BETA2, 28 / 192, 68 / 192, 76.0)):
-        h = halfband_full(K, beta)
-        assert np.sum(h) == pytest.approx(1.0, abs=1e-12)
-        assert h[2 * K - 1] == 0.5 and np.all(h[2 * K + 1::2] == 0)
-        w, H = signal.freqz(h, worN=16384, fs=1.0)
+    """Same specs as the former FIR half-bands: stage 1 (at 2*sr) flat to 20/96 within 0.002 dB and
+    -79 dB above 28/96; stage 2 (at 4*sr) flat to 28/192, -76 dB above 68/192."""
+    for C, fp, fs, atten in ((C1, 20 / 96, 28 / 96, 79.0), (C2, 28 / 192, 68 / 192, 76.0)):
+        assert np.all((C > 0) & (C < 1)) and np.all(np.diff(C) > 0)
+        f = np.linspace(0, 0.5, 16385)
+        H = halfband_response(C, f)
+        assert abs(H[0]) == pytest.approx(1.0, abs=1e-12)
         mag = 20 * np.log10(np.abs(H) + 1e-300)
-        assert np.max(np.abs(mag[w <= fp])) < 0.002
-        assert np.max(mag[w >= fs]) < -atten
+        assert np.max(np.abs(mag[f <= fp])) < 0.002
+        assert np.max(mag[f >= fs]) < -atten
+
+
+def _impulse_through(stage, which, L=256):
+    """Impulse response (at the high rate) of the kernel's up2 / down2 implementation of a stage."""
+    up, down, nst_up, nst_down = {1: (dist._up1, dist._down1, 6, 7), 2: (dist._up2, dist._down2, 4, 5)}[stage]
+    if which == "up":
+        s = (0.0,) * nst_up
+        h = []
+        for i in range(L):
+            a, b, s = up(1.0 if i == 0 else 0.0, s)
+            h += [a, b]
+        return np.array(h) / 2.0  # the interpolator has gain 2 (zero stuffing)
+    h = np.zeros(2 * L)
+    for k in range(2):  # impulse at an even / odd high-rate position: the two polyphase components
+        s = (0.0,) * nst_down
+        x = np.zeros(2 * L + 2)
+        x[1 + k] = 1.0
+        for i in range(L):
+            y, s = down(x[2 * i], x[2 * i + 1], s)
+            if 2 * i - k >= 0:
+                h[2 * i - k] = 0.5 * y  # the kernel applies the decimators' 1/2 after them
+    return h
+
+
+@pytest.mark.parametrize("stage,which", [(1, "up"), (1, "down"), (2, "up"), (2, "down")])
+def test_kernel_halfbands_match_design(stage, which):
+    h = _impulse_through(stage, which)
+    assert np.max(np.abs(h[-16:])) < 1e-9  # decayed
+    f = np.linspace(0, 0.5, 2049)
+    got = np.abs(np.fft.rfft(h, 4096))
+    want = np.abs(halfband_response(C1 if stage == 1 else C2, f))
+    np.testing.assert_allclose(got, want, atol=1e-9)
 
 
 def test_fast_tanh_accuracy():
@@ -69,7 +105,27 @@ def test_latency_and_small_signal_transparency():
     imp = np.zeros(512)
     imp[0] = 1e-4
     y = run_kernel(NT, imp, SR, drive_db=0.0, shape="tanh", tone_hz=20000.0, output_db=0.0)[:, 0]
-    assert int(np.argmax(np.abs(y))) == NT.latency({}, SR)
+    # IIR half-bands: the reported latency is the rounded low-frequency group delay; the (not
+    # symmetric) impulse response peaks at most one sample after it
+    lat = NT.latency({}, SR)
+    assert lat == round(GROUP_DELAY)
+    assert 0 <= int(np.argmax(np.abs(y))) - lat <= 1
+    # measured: phase delay at 500 Hz, less the DC blocker's and the tone filter's (computed)
+    f = 500.0
+    t = np.arange(9600)
+    x = 1e-3 * np.sin(2 * np.pi * f * t / SR)
+    y = run_kernel(NT, x, SR, drive_db=0.0, shape="hard", tone_hz=20000.0, output_db=0.0)[:, 0]
+    ref = np.exp(-2j * np.pi * f * t[4800:] / SR)
+    ph = np.angle(np.sum(y[4800:] * ref) / np.sum(x[4800:] * ref))
+    b0, b1, b2, a1, a2 = biquad_coefs(0.0, 20000.0, 0.7071067811865476, 0.0, SR)
+    r = np.exp(-2 * np.pi * 10.0 / SR)
+    _, h = signal.freqz([b0, b1, b2], [1.0, a1, a2], worN=[f], fs=SR)
+    _, hdc = signal.freqz([1.0, -1.0], [1.0, -r], worN=[f], fs=SR)
+    ph -= np.angle(h[0] * hdc[0])
+    delay = -ph / (2 * np.pi * f) * SR
+    print(f"latency {lat}, half-band chain delay at {f:g} Hz {delay:.3f} (design {GROUP_DELAY:.3f})")
+    assert abs(delay - GROUP_DELAY) < 0.01
+    assert abs(delay - lat) < 0.5
     # small 1 kHz sine: unity gain through the oversampling chain (tone filter at 20 kHz: ~0 dB)
     x = 1e-3 * np.sin(2 * np.pi * 1000.0 * np.arange(9600) / SR)
     y = run_kernel(NT, x, SR, drive_db=0.0, shape="soft", tone_hz=20000.0, output_db=0.0)[:, 0]

@@ -1,0 +1,350 @@
+"""The Textual patching UI: what the performer looks at on stage.
+
+It runs in the engine's own process. That is safe only because the audio callback is compiled and
+never takes the GIL: redrawing meters at 30 Hz cannot make the audio miss a deadline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header
+
+from livehost.engine.graph import Layer, Node
+from livehost.errors import LivehostError
+from livehost.session import Session, patch_files
+from livehost.ui.screens import AddNodeScreen, AskScreen, ConfirmScreen, HelpScreen, PickScreen
+from livehost.ui.widgets import Inspector, Meters, Rack, SidePanel, Spectrum, StatusLine
+
+EDITABLE = ("node", "layer", "master", "source")
+
+
+class LivehostApp(App):
+    """The patching UI over a :class:`Session` (which it closes on exit)."""
+
+    CSS_PATH = "livehost.tcss"
+    TITLE = "livehost"
+    BINDINGS = [
+        Binding("tab", "focus_next", "rack/inspector", show=False),
+        Binding("up", "up", "select", show=False),
+        Binding("down", "down", "select", show=False),
+        Binding("shift+up", "move(-1)", "move node up"),
+        Binding("shift+down", "move(1)", "move node down"),
+        Binding("plus,equals_sign", "step(1)", "fine +", key_display="+"),
+        Binding("minus", "step(-1)", "fine -", key_display="-"),
+        Binding("right_square_bracket,pageup", "coarse(1)", "+ coarse", show=False),
+        Binding("left_square_bracket,pagedown", "coarse(-1)", "- coarse", show=False),
+        Binding("enter", "edit", "type a value", show=False),
+        Binding("b", "bypass", "bypass"),
+        Binding("m", "learn", "MIDI learn"),
+        Binding("a", "add", "add node"),
+        Binding("delete,backspace", "remove", "remove"),
+        Binding("ctrl+s", "save", "save"),
+        Binding("w", "save_as", "save as"),
+        Binding("o", "open", "load patch"),
+        Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit_app", "quit"),
+    ]
+    HELP = [
+        ("up / down", "select a node (rack) or a parameter (inspector)"),
+        ("tab", "switch between the rack and the inspector"),
+        ("+ / -", "fine step of the selected parameter (1/100 of its range)"),
+        ("] / [", "coarse step (1/10 of its range); also page up / page down"),
+        ("enter", "type a value for the selected parameter"),
+        ("b", "bypass the selected node on/off (crossfaded)"),
+        ("m", "MIDI learn: the next controller moved drives the selected parameter"),
+        ("a", "add a node after the selected one (searchable list)"),
+        ("delete", "remove the selected node (faded out)"),
+        ("shift+up/down", "move the selected node in its chain"),
+        ("ctrl+s", "save the patch (atomic)"),
+        ("w", "save as a new file in patches/"),
+        ("o", "load a patch from patches/"),
+        ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
+        ("?", "this help"),
+        ("q", "quit (asks first when there are unsaved changes)"),
+    ]
+
+    def __init__(self, session: Session, fps: float = 30.0):
+        super().__init__()
+        self.session = session
+        self.fps = fps
+
+    # ---- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Rack(self.session, id="rack")
+                yield Inspector(self.session, id="inspector")
+            with Vertical(id="right"):
+                yield Meters(self.session, id="meters")
+                yield Spectrum(self.session, id="spectrum")
+                yield SidePanel(id="side")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # keep the main screen's widgets: queries search the active screen, which may be a dialog
+        self._rack = self.query_one(Rack)
+        self._inspector = self.query_one(Inspector)
+        self._meters = self.query_one(Meters)
+        self._spectrum = self.query_one(Spectrum)
+        self._status = self.query_one(StatusLine)
+        self._side = self.query_one(SidePanel)
+        self._show_title()
+        self._rack.focus()
+        self._sync_inspector()
+        self.set_interval(1.0 / self.fps, self._tick)
+        if self.session.notice:
+            self.notify(self.session.notice, timeout=6)
+        self._tick()
+
+    def _tick(self) -> None:
+        self.session.engine.service()
+        self._check_learn()
+        self._meters.tick()
+        self._spectrum.tick()
+        self._rack.refresh()
+        self._status.update_from(self.session)
+        self._side.update_from(self.session)
+
+    # ---- helpers ----------------------------------------------------------------------------------
+    @property
+    def rack(self) -> Rack:
+        return self._rack
+
+    @property
+    def inspector(self) -> Inspector:
+        return self._inspector
+
+    def selected_item(self):
+        """The item of the selected rack row, or None for input/branch rows."""
+        _, kind, it = self.rack.current()
+        return it if kind in EDITABLE else None
+
+    def _sync_inspector(self) -> None:
+        self.inspector.show(self.selected_item())
+
+    def _after_edit(self, select: str | None = None) -> None:
+        self.rack.rebuild()
+        if select:
+            self.rack.select_id(select)
+        self._sync_inspector()
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """Header: the patch's name, its file and the unsaved-changes marker ``*``."""
+        name = Path(self.session.path).name
+        self.sub_title = f"{self.session.patch.name} — {name}" + (" *" if self.session.dirty else "")
+
+    def _error(self, e: Exception) -> None:
+        self.notify(str(e), severity="error", timeout=6)
+
+    # ---- navigation -------------------------------------------------------------------------------
+    def action_up(self) -> None:
+        if self.focused is self.inspector:
+            self.inspector.move(-1)
+        else:
+            self.rack.move(-1)
+            self._sync_inspector()
+
+    def action_down(self) -> None:
+        if self.focused is self.inspector:
+            self.inspector.move(1)
+        else:
+            self.rack.move(1)
+            self._sync_inspector()
+
+    # ---- parameter edits --------------------------------------------------------------------------
+    def _step(self, direction: int, coarse: bool) -> None:
+        it = self.selected_item()
+        cur = self.inspector.current()
+        if it is None or cur is None:
+            return
+        name, p = cur
+        try:
+            self.session.step(it, name, p, direction, coarse)
+        except LivehostError as e:
+            self._error(e)
+        self._after_edit()
+
+    def action_step(self, direction: int) -> None:
+        self._step(direction, False)
+
+    def action_coarse(self, direction: int) -> None:
+        self._step(direction, True)
+
+    def action_edit(self) -> None:
+        it = self.selected_item()
+        cur = self.inspector.current()
+        if it is None or cur is None:
+            return
+        name, p = cur
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                self.session.set_value(it, name, _parse_value(p, text))
+            except (LivehostError, ValueError) as e:
+                self._error(e)
+            self._after_edit()
+
+        now = self.session.value(it, name)
+        self.push_screen(AskScreen(f"{it.id}.{name}: now {now}; new value ({p.unit or p.kind}):", str(now)), done)
+
+    def action_bypass(self) -> None:
+        it = self.selected_item()
+        if isinstance(it, (Node, Layer)) and it is not self.session.engine.master and it not in \
+                self.session.engine.sources:
+            self.session.toggle_bypass(it)
+            self._after_edit()
+
+    # ---- graph edits ------------------------------------------------------------------------------
+    def action_add(self) -> None:
+        reg = self.session.engine.types
+        types = [(n, reg[n].doc) for n in sorted(reg) if n not in ("master", "file") and not reg[n].source
+                 and n not in ("fault", "midiprobe")]
+        types.append(("layer", "Parallel branches mixed back with per-branch gain."))
+        after = self.selected_item()
+
+        def done(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                nid = self.session.add(name, after=after)
+            except LivehostError as e:
+                self._error(e)
+                return
+            self._after_edit(select=nid)
+
+        self.push_screen(AddNodeScreen(types), done)
+
+    def action_remove(self) -> None:
+        it = self.selected_item()
+        if not isinstance(it, (Node, Layer)) or it is self.session.engine.master or it in self.session.engine.sources:
+            return
+        try:
+            self.session.remove(it)
+        except LivehostError as e:
+            self._error(e)
+        self.set_timer(0.08, self._after_edit)
+        self._after_edit()
+
+    def action_move(self, delta: int) -> None:
+        it = self.selected_item()
+        if not isinstance(it, (Node, Layer)) or it is self.session.engine.master or it in self.session.engine.sources:
+            return
+        try:
+            self.session.move(it, delta)
+        except LivehostError as e:
+            self._error(e)
+        self.set_timer(0.08, lambda: self._after_edit(select=it.id))
+        self._after_edit(select=it.id)
+
+    # ---- MIDI learn -------------------------------------------------------------------------------
+    def action_learn(self) -> None:
+        it = self.selected_item()
+        cur = self.inspector.current()
+        if it is None or cur is None:
+            return
+        target = f"{it.id}.{cur[0]}"
+        self.session.arm_learn(target)
+        self.notify(f"MIDI learn: move a controller to drive {target}")
+        self.inspector.refresh()
+
+    def _check_learn(self) -> None:
+        bound = self.session.poll_learn()
+        if bound:
+            self.notify(f"learned: {bound}")
+            self.inspector.refresh()
+
+    # ---- files ------------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        try:
+            path = self.session.save()
+            self.notify(f"saved {path}")
+        except (LivehostError, OSError) as e:
+            self._error(e)
+        self._after_edit()
+
+    def action_save_as(self) -> None:
+        def done(name: str | None) -> None:
+            if not name:
+                return
+            path = name if "/" in name else str(Path("patches") / name)
+            if not path.endswith(".toml"):
+                path += ".toml"
+            try:
+                self.session.save(path)
+                self.notify(f"saved {path}")
+            except (LivehostError, OSError) as e:
+                self._error(e)
+            self._after_edit()
+
+        self.push_screen(AskScreen("save as (a name in patches/):", Path(self.session.path).stem + "-2"), done)
+
+    def action_open(self) -> None:
+        def load(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                self.session.load(path)
+                self._show_title()
+                self.notify(f"loaded {path}")
+            except LivehostError as e:
+                self._error(e)
+            self.rack.selected = 0
+            self._after_edit()
+
+        def picked(path: str | None) -> None:
+            if not path:
+                return
+            if self.session.dirty:
+                self.push_screen(ConfirmScreen("Unsaved changes will be lost. Load anyway?"),
+                                 lambda ok: load(path) if ok else None)
+            else:
+                load(path)
+
+        files = patch_files()
+        if not files:
+            self.notify("no patches in patches/", severity="warning")
+            return
+        self.push_screen(PickScreen("load a patch:", files), picked)
+
+    # ---- the rest ---------------------------------------------------------------------------------
+    def action_panic(self) -> None:
+        self.session.panic()
+        self.notify("PANIC: all notes off, output muted (unmute: master → mute)", severity="warning")
+        self._after_edit()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.HELP))
+
+    def action_quit_app(self) -> None:
+        if self.session.dirty:
+            self.push_screen(ConfirmScreen("Unsaved changes. Quit anyway?"),
+                             lambda ok: self.exit() if ok else None)
+        else:
+            self.exit()
+
+
+def _parse_value(p, text: str):
+    """A typed value for parameter ``p``: a number, on/off, or one of its choices."""
+    t = text.strip()
+    if p.kind == "bool":
+        if t.lower() in ("on", "true", "yes", "1"):
+            return True
+        if t.lower() in ("off", "false", "no", "0"):
+            return False
+        raise ValueError(f"'{t}' is not on/off")
+    if p.kind == "choice":
+        return t
+    try:
+        return float(t.split()[0])
+    except (ValueError, IndexError):
+        raise ValueError(f"'{t}' is not a number") from None

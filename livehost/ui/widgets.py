@@ -1,0 +1,330 @@
+"""The UI's widgets: rack, inspector, meters, spectrum, status line and the side panels.
+
+Widgets only read the session's engine (its arrays and graph) and post what the user did to the app;
+the app makes the changes through :class:`livehost.session.Session`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from livehost.engine import layout as L
+from livehost.engine.graph import Layer
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def db(x: float) -> float:
+    """Linear amplitude to dBFS (-inf floor at -120)."""
+    return 20.0 * math.log10(x) if x > 1e-6 else -120.0
+
+
+def bar(level_db: float, width: int, floor: float = -60.0) -> str:
+    """A horizontal meter of ``width`` cells for ``level_db`` dBFS (floor .. 0 dBFS)."""
+    frac = max(0.0, min(1.0, (level_db - floor) / -floor))
+    cells = frac * width
+    full = int(cells)
+    part = int((cells - full) * 8)
+    s = "█" * full + (("▏▎▍▌▋▊▉"[part - 1]) if part > 0 and full < width else "")
+    return s.ljust(width)
+
+
+def fmt_db(x: float) -> str:
+    """dBFS for display: ``-inf`` below -120."""
+    return f"{x:6.1f}" if x > -120.0 else "  -inf"
+
+
+def fmt_value(p, v) -> str:
+    """A parameter value for display, with its unit (no exponents: 20000 Hz, 0.707, -12.5 dB)."""
+    if p.kind == "bool":
+        return "on" if v else "off"
+    if p.kind == "choice":
+        return str(v)
+    v = float(v)
+    if v.is_integer() and abs(v) < 1e7:
+        txt = f"{v:.0f}"
+    elif abs(v) >= 100:
+        txt = f"{v:.1f}"
+    else:
+        txt = f"{v:.3g}" if abs(v) >= 0.001 else f"{v:.2e}"
+    return f"{txt} {p.unit}".strip()
+
+
+def fmt_range(p) -> str:
+    """A parameter's range for display: lo..hi unit, on/off, or its choices (summarised if many)."""
+    if p.kind == "bool":
+        return "on/off"
+    if p.kind == "choice":
+        return "/".join(p.choices) if len(p.choices) <= 7 else f"{len(p.choices)} choices: +/- to step"
+    return f"{p.lo:g}..{p.hi:g} {p.unit}".strip()
+
+
+class Rack(Widget, can_focus=True):
+    """Input → sources → chain (layers nested) → master, one row each, with bypass, wet and a meter."""
+
+    selected = reactive(0)
+
+    def __init__(self, session, **kw):
+        super().__init__(**kw)
+        self.session = session
+        self.rows: list = []
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Re-read the graph (after an edit) and keep the selection in range."""
+        self.rows = self.session.rows()
+        self.selected = max(0, min(self.selected, len(self.rows) - 1))
+        self.refresh()
+
+    def current(self):
+        """The selected row ``(depth, kind, item)``."""
+        if not self.rows:
+            self.rows = self.session.rows()
+        return self.rows[self.selected]
+
+    def select_id(self, node_id: str) -> None:
+        """Select the row of node ``node_id``."""
+        for i, (_, kind, it) in enumerate(self.rows):
+            if kind in ("node", "layer", "source", "master") and it.id == node_id:
+                self.selected = i
+                return
+
+    def move(self, delta: int) -> None:
+        """Move the selection, skipping branch header rows."""
+        i = self.selected
+        while True:
+            i += delta
+            if not 0 <= i < len(self.rows):
+                return
+            if self.rows[i][1] != "branch":
+                self.selected = i
+                return
+
+    def render(self) -> Text:
+        eng = self.session.engine
+        t = Text()
+        width = max(30, self.size.width - 2)
+        for i, (depth, kind, it) in enumerate(self.rows):
+            sel = i == self.selected
+            style = "reverse" if sel and self.has_focus else ("bold" if sel else "")
+            pad = "│ " * depth  # tree lines: nesting stays visible (leading blanks would be trimmed)
+            if kind == "input":
+                label, meter_id, extra = f"input: {it}", "input", ""
+            elif kind == "branch":
+                lay, j = it
+                t.append(f"{pad}├ branch {j}  {lay.branches[j].gain_db:+.1f} dB\n", style="dim")
+                continue
+            elif kind == "master":
+                label, meter_id = "master", "master"
+                extra = f"ceiling {it.values['ceiling_db']:.1f} dBFS" + ("  MUTED" if it.values["mute"] else "")
+            else:
+                name = "layer" if isinstance(it, Layer) else it.type.name
+                byp = it.values.get("bypass", False)
+                label = f"{'[B] ' if byp else ''}{it.id} ({name})"
+                meter_id = it.id
+                extra = f"wet {100 * float(it.values.get('wet', 1.0)):.0f}%"
+            try:
+                m = eng.meter(meter_id)
+                pk = max(m["peak_db"])
+            except Exception:  # noqa: BLE001 — a node removed between frames
+                pk = -120.0
+            clip = "!" if pk >= -0.5 else " "
+            left = f"{pad}{label}"
+            right = f"{extra:>18} {bar(pk, 10)}{clip}"
+            t.append(left.ljust(max(1, width - len(right)))[: max(1, width - len(right))] + right + "\n",
+                     style=style)
+        return t
+
+
+class Inspector(Widget, can_focus=True):
+    """Every declared parameter of the selected node, with unit and range; one selected."""
+
+    selected = reactive(0)
+
+    def __init__(self, session, **kw):
+        super().__init__(**kw)
+        self.session = session
+        self.item = None
+
+    def show(self, item) -> None:
+        """Inspect ``item`` (a Node, Layer, source or the master; anything else shows nothing)."""
+        if item is not self.item:
+            self.selected = 0
+        self.item = item
+        self.refresh()
+
+    def params(self):
+        """``(name, Param)`` of the inspected item."""
+        return self.session.params_of(self.item) if self.item is not None else []
+
+    def current(self):
+        """The selected ``(name, Param)`` or None."""
+        ps = self.params()
+        if not ps:
+            return None
+        self.selected = max(0, min(self.selected, len(ps) - 1))
+        return ps[self.selected]
+
+    def move(self, delta: int) -> None:
+        """Select the previous/next parameter."""
+        n = len(self.params())
+        if n:
+            self.selected = (self.selected + delta) % n
+
+    def render(self) -> Text:
+        t = Text()
+        if self.item is None or not self.params():
+            t.append("(select a node)", style="dim")
+            return t
+        name = getattr(self.item, "id", "")
+        tname = "layer" if isinstance(self.item, Layer) else self.item.type.name
+        t.append(f"{name} ({tname})\n", style="bold")
+        doc = "" if isinstance(self.item, Layer) else self.item.type.doc
+        if doc:
+            t.append(doc + "\n", style="italic dim")
+        learn = self.session.learn_target
+        for i, (pname, p) in enumerate(self.params()):
+            v = self.session.value(self.item, pname)
+            rng = fmt_range(p)
+            sel = i == self.selected
+            mark = "▶ " if sel else "  "
+            learning = "  [learn: move a CC]" if learn == f"{name}.{pname}" else ""
+            style = "reverse" if sel and self.has_focus else ("bold" if sel else "")
+            t.append(f"{mark}{pname:<16} {fmt_value(p, v):>14}   {rng}{learning}\n", style=style)
+        return t
+
+
+class Meters(Widget):
+    """Input and master peak/RMS bars (dBFS) with clip indicators and peak hold."""
+
+    def __init__(self, session, **kw):
+        super().__init__(**kw)
+        self.session = session
+        self.hold = {"input": -120.0, "master": -120.0}
+        self.clipped = {"input": False, "master": False}
+
+    def tick(self) -> None:
+        """Read the meters (called at the UI's frame rate)."""
+        for k in self.hold:
+            m = self.session.engine.meter(k)
+            pk = max(m["peak_db"])
+            self.hold[k] = max(pk, self.hold[k] - 0.5)
+            if pk >= -0.5:
+                self.clipped[k] = True
+        self.refresh()
+
+    def render(self) -> Text:
+        t = Text()
+        w = max(10, self.size.width - 26)
+        for k in ("input", "master"):
+            m = self.session.engine.meter(k)
+            for ch, side in enumerate("LR"):
+                pk, rms = m["peak_db"][ch], m["rms_db"][ch]
+                t.append(f"{k[:3]} {side} {bar(pk, w)} {fmt_db(pk)} rms {fmt_db(rms)}")
+                t.append(" CLIP\n" if self.clipped[k] else "\n", style="bold red" if self.clipped[k] else "")
+        return t
+
+
+class Spectrum(Widget):
+    """The output spectrum (last 4096 samples of the analysis tap), log-frequency bars in dB."""
+
+    def __init__(self, session, **kw):
+        super().__init__(**kw)
+        self.session = session
+        self.levels = np.full(48, -100.0)
+
+    def tick(self) -> None:
+        """Take a new FFT of the output tap."""
+        a = self.session.engine.a
+        cap = int(a[L.H_TAP_CAP])
+        w = int(a[L.H_TAP_W])
+        n = 4096
+        if w < n:
+            return
+        base = int(a[L.H_TAP]) + cap
+        idx = (np.arange(w - n, w) % cap) + base
+        x = (a[idx] + a[idx + cap]) * 0.5
+        spec = np.abs(np.fft.rfft(x * np.hanning(n))) / (n / 4)
+        sr = self.session.engine.sr
+        freqs = np.fft.rfftfreq(n, 1 / sr)
+        cols = max(8, self.size.width - 2)
+        edges = np.geomspace(30.0, min(20000.0, sr / 2), cols + 1)
+        lv = np.empty(cols)
+        for i in range(cols):
+            sel = (freqs >= edges[i]) & (freqs < edges[i + 1])
+            v = spec[sel].max() if sel.any() else spec[np.argmin(np.abs(freqs - edges[i]))]
+            lv[i] = 20 * np.log10(max(v, 1e-9))
+        self.levels = lv
+        self.refresh()
+
+    def render(self) -> Text:
+        rows = max(2, self.size.height - 1)
+        lv = np.clip((self.levels + 90.0) / 90.0, 0, 1) * rows
+        t = Text()
+        for r in range(rows, 0, -1):
+            line = "".join(BLOCKS[int(min(8, max(0, (v - (r - 1)) * 8)))] for v in lv)
+            t.append(line + "\n", style="green")
+        t.append("30 Hz".ljust(max(0, len(lv) - 6)) + "20 kHz", style="dim")
+        return t
+
+
+class StatusLine(Static):
+    """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, patch and unsaved marker."""
+
+    def update_from(self, session) -> None:
+        """Refresh the text from the session."""
+        s = session.engine.stats()
+        mark = " *" if session.dirty else ""
+        self.update(
+            f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
+            f"lat {s['latency_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
+            f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
+            f"{Path(session.path).name}{mark}")
+
+
+class SidePanel(Static):
+    """MIDI, tuning, genre and generator status: each shows what exists, or says it is not running."""
+
+    def update_from(self, session) -> None:
+        """Refresh the text from the session and its workers."""
+        lines = []
+        midi = session.midi
+        if midi is None:
+            lines.append("MIDI: no input (start with --midi PORT)")
+        else:
+            recent = list(getattr(midi, "recent", lambda: [])())[-4:] if callable(getattr(midi, "recent", None)) \
+                else []
+            notes = sorted(getattr(midi, "active_notes", lambda: [])()) if callable(
+                getattr(midi, "active_notes", None)) else []
+            lines.append(f"MIDI: {getattr(midi, 'port_name', '?')}  notes {notes[:8]}")
+            lines += [f"  {e}" for e in recent]
+        if session.learn_target:
+            lines.append(f"MIDI learn: {session.learn_target} (move a controller)")
+        tun = session.patch.synth
+        if tun:
+            lines.append(f"tuning: {tun.get('tuning', '12edo')}")
+        else:
+            lines.append("tuning: (no synth in this patch)")
+        cls = session.classifier
+        if cls is None:
+            lines.append("genre: (no classifier)")
+        else:
+            snap = getattr(cls, "snapshot", None)
+            snap = snap() if callable(snap) else snap
+            top = getattr(snap, "top3", None) or []
+            fill = getattr(snap, "window_fill", 0.0) or 0.0
+            lines.append(f"genre: window {100 * fill:.0f}%")
+            for name, prob in top:
+                lines.append(f"  {name:<10} {bar(20 * math.log10(max(prob, 1e-6)), 12, -40)} {100 * prob:4.0f}%")
+        gen = session.generator
+        lines.append("generator: (none)" if gen is None else f"generator: {gen}")
+        self.update("\n".join(lines))

@@ -1,0 +1,212 @@
+"""The UI driven like a user (Textual Pilot): every action changes the engine as intended."""
+
+import shutil
+
+import pytest
+
+from livehost.engine import layout as L
+from livehost.engine.drivers.offline import render
+from livehost.engine.graph import Layer
+from livehost.session import Session
+from livehost.ui.app import LivehostApp
+from livehost.ui.screens import ConfirmScreen, HelpScreen
+from tests.conftest import ROOT
+
+SIZE = (140, 44)
+
+
+@pytest.fixture
+def session(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIVEHOST_STATE", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "patches").mkdir()
+    shutil.copy(f"{ROOT}/patches/default.toml", tmp_path / "patches" / "default.toml")
+    shutil.copy(f"{ROOT}/patches/gain-only.toml", tmp_path / "patches" / "gain-only.toml")
+    s = Session(str(tmp_path / "patches" / "default.toml"), driver="none")
+    yield s
+    s.close()
+
+
+def ids(session):
+    return [it.id for it in session.engine.chain]
+
+
+async def select(pilot, app, node_id):
+    app.rack.select_id(node_id)
+    app._sync_inspector()
+    await pilot.pause()
+
+
+async def select_param(pilot, app, name):
+    names = [n for n, _ in app.inspector.params()]
+    app.inspector.selected = names.index(name)
+    await pilot.pause()
+
+
+async def test_add_a_node_from_the_searchable_list(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "highpass")
+        await pilot.press("a")
+        await pilot.press(*"bitcr")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "highpass", "bitcrush1", "slap", "room"]
+        assert session.engine.item("bitcrush1").type.name == "bitcrush"
+        assert app.rack.current()[2].id == "bitcrush1"
+        assert session.dirty
+
+
+async def test_add_a_layer(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "room")
+        await pilot.press("a", *"layer", "enter")
+        await pilot.pause()
+        assert isinstance(session.engine.chain[-1], Layer)
+
+
+async def test_remove_reorder_and_bypass(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "slap")
+        await pilot.press("delete")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "highpass", "room"]
+        await select(pilot, app, "highpass")
+        await pilot.press("shift+down")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "room", "highpass"]
+        await pilot.press("shift+up", "shift+up")
+        await pilot.pause()
+        assert ids(session) == ["highpass", "input_gain", "room"]
+        await pilot.press("b")
+        await pilot.pause()
+        hp = session.engine.item("highpass")
+        assert hp.values["bypass"] is True
+        assert session.engine.a[hp.pbase + 1] == 1.0  # the engine's bypass target
+
+
+async def test_change_values_with_steps_and_typing(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "input_gain")
+        await pilot.press("tab")
+        await select_param(pilot, app, "gain_db")
+        await pilot.press("+")
+        assert session.engine.get_param("input_gain", "gain_db") == pytest.approx(0.84)  # 1/100 of 84 dB
+        await pilot.press("]")
+        assert session.engine.get_param("input_gain", "gain_db") == pytest.approx(8.4)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"-12.5", "enter")
+        await pilot.pause()
+        assert session.engine.get_param("input_gain", "gain_db") == -12.5
+        node = session.engine.item("input_gain")
+        gi = [p.name for p in node.params].index("gain_db")
+        assert session.engine.a[node.pbase + gi] == -12.5  # the target the audio smooths towards
+        await pilot.press("enter", *"99", "enter")  # out of range: refused
+        await pilot.pause()
+        assert session.engine.get_param("input_gain", "gain_db") == -12.5
+
+
+async def test_midi_learn_by_injecting_a_cc(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "slap")
+        await select_param(pilot, app, "feedback")
+        await pilot.press("m")
+        assert session.learn_target == "slap.feedback"
+        session.cc(0, 21, 64)
+        await pilot.pause(0.1)
+        assert session.learn_target is None
+        assert session.bindings[(0, 21)] == "slap.feedback"
+        session.cc(0, 21, 127)
+        assert session.engine.get_param("slap", "feedback") == pytest.approx(0.99)
+        session.cc(0, 21, 0)
+        assert session.engine.get_param("slap", "feedback") == 0.0
+
+
+async def test_save_and_load(session, tmp_path):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "room")
+        await pilot.press("b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not session.dirty
+        text = (tmp_path / "patches" / "default.toml").read_text()
+        assert "bypass = true" in text
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press(*"encore", "enter")
+        await pilot.pause()
+        assert (tmp_path / "patches" / "encore.toml").exists()
+        assert session.path.endswith("encore.toml")
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # sorted: default, encore, gain-only
+        await pilot.pause()
+        assert session.path.endswith("gain-only.toml")
+        assert ids(session) == ["level"]
+
+
+async def test_load_over_unsaved_changes_asks_first(session, tmp_path):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "room")
+        await pilot.press("b")
+        await pilot.press("o")
+        await pilot.pause()
+        app.screen.dismiss(str(tmp_path / "patches" / "gain-only.toml"))
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert ids(session) == ["input_gain", "highpass", "slap", "room"]
+        await pilot.press("o")
+        await pilot.pause()
+        app.screen.dismiss(str(tmp_path / "patches" / "gain-only.toml"))
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert ids(session) == ["level"]
+        assert not session.dirty
+
+
+async def test_quit_asks_when_unsaved(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "room")
+        await pilot.press("b", "q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("q", "y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_help_and_panic(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert session.engine.get_param("master", "mute") is True
+        assert session.engine.a[L.H_PANIC] == 1.0
+
+
+async def test_meters_follow_the_audio(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        import numpy as np
+
+        x = (0.5 * np.sin(2 * np.pi * 750 * np.arange(4800) / 48000)).astype(np.float32)
+        render(session.engine, 4800, np.stack([x, x], 1))
+        await pilot.pause(0.1)
+        assert app._meters.hold["input"] == pytest.approx(20 * np.log10(0.5), abs=0.1)
