@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stress-gil", action="store_true",
                    help="run a busy pure-Python thread beside the audio (a real-time self-test)")
     p.add_argument("--quiet", action="store_true", help="no status line")
+    _midi_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("render", help="render a patch over an audio file, offline")
@@ -89,6 +90,16 @@ def _ui_args(p) -> None:
     p.add_argument("--input", default=None, help="'mic', 'none' or an audio file (overrides [input])")
     p.add_argument("--blocksize", type=int, default=None, help="frames per block (32..1024)")
     p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
+    _midi_args(p)
+
+
+def _midi_args(p) -> None:
+    p.add_argument("--midi", default=None, metavar="PORT",
+                   help="MIDI input port to follow: a name fragment or pattern (overrides [midi] port)")
+    p.add_argument("--midi-virtual", default=None, metavar="NAME",
+                   help="also open a virtual MIDI input port with this name")
+    p.add_argument("--midi-api", choices=("auto", "jack", "alsa"), default="auto",
+                   help="MIDI API (auto: ALSA if the sequencer exists, else JACK)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,7 +129,8 @@ def cmd_ui(args) -> int:
 
     path = args.patch or recall(DEFAULT_PATCH)
     session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
-                      blocksize=args.blocksize, samplerate=args.samplerate)
+                      blocksize=args.blocksize, samplerate=args.samplerate, midi_port=args.midi,
+                      midi_virtual=args.midi_virtual, midi_api=args.midi_api)
     try:
         LivehostApp(session).run()
     finally:
@@ -215,17 +227,27 @@ def _busy_thread(stop: threading.Event) -> threading.Thread:
 
 def cmd_run(args) -> int:
     """``livehost run PATCH``: play live until --duration or Ctrl-C."""
+    from livehost.session import Session
+
+    t_start = time.monotonic()
+    session = Session(args.patch, driver="none", input_override=args.input, blocksize=args.blocksize,
+                      samplerate=args.samplerate, loop=True if args.loop else None, midi_port=args.midi,
+                      midi_virtual=args.midi_virtual, midi_api=args.midi_api)
+    try:
+        return _run_session(args, session, t_start)
+    finally:
+        session.close()
+
+
+def _run_session(args, session, t_start: float) -> int:
     from livehost.engine.drivers.null import NullDriver
     from livehost.engine.drivers.recorder import Recorder
-    from livehost.engine.patching import engine_for
-    from livehost.patch import load
 
-    patch = load(args.patch)
-    t_start = time.monotonic()
+    patch, eng = session.patch, session.engine
+    for problem in session.workers.problems:
+        print(f"livehost: {problem}; carrying on without it", file=sys.stderr)
     driver_name = args.driver
     pa_driver = None
-    eng = engine_for(patch, args.samplerate, args.blocksize, input_override=args.input,
-                     loop=True if args.loop else None)
     if driver_name in ("auto", "portaudio"):
         from livehost.engine.drivers.portaudio import PortAudioDriver
 
@@ -258,7 +280,9 @@ def cmd_run(args) -> int:
         end = None if args.duration is None else time.monotonic() + args.duration
         last = 0.0
         while end is None or time.monotonic() < end:
-            eng.service()
+            msg = session.service()
+            if msg and not args.quiet:
+                print(f"\rlivehost: {msg}", file=sys.stderr)
             time.sleep(0.005)
             now = time.monotonic()
             if not args.quiet and sys.stderr.isatty() and now - last > 0.5:
@@ -281,6 +305,7 @@ def cmd_run(args) -> int:
     stats["duration_s"] = stats["frames"] / eng.sr
     stats["startup_to_first_audio_s"] = first_audio_s
     stats["stress_gil"] = bool(args.stress_gil)
+    stats.update(session.workers.stats())
     if isinstance(driver, NullDriver):
         stats["late_blocks"] = driver.late_blocks
     if output:

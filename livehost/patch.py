@@ -239,10 +239,60 @@ def _validate(doc: dict, ctx: _Ctx) -> Patch:
     p.master = _validate_values(ctx, master, ("master",), "master", mparams, allowed_extra=())
     if "synth" in doc:
         p.synth = _validate_synth(ctx, doc["synth"])
+    if "midi" in doc:
+        _validate_midi(ctx, doc["midi"], p)
+    if "models" in doc:
+        _validate_models(ctx, doc["models"])
     for sec in RESERVED_SECTIONS:
         if sec in doc and sec != "synth":
             p.extra[sec] = doc[sec]
     return p
+
+
+MODEL_KEYS = ("classifier", "generator")
+
+
+def node_types(p: Patch) -> dict:
+    """Node id -> :class:`~livehost.nodes.declare.NodeType` of every node a patch builds (chain, layers'
+    branches, synth, generator, master), for checking ``node.param`` targets."""
+    reg = load_all()
+    out = {"master": reg["master"]}
+
+    def walk_specs(items):
+        for it in items:
+            if isinstance(it, NodeSpec):
+                out[it.id] = reg[it.type]
+            else:
+                for _, chain in it.branches:
+                    walk_specs(chain)
+
+    walk_specs(p.chain)
+    if p.synth is not None:
+        out[p.synth.get("id", "synth")] = reg["synth"]
+    if "generator" in reg:
+        out["generator"] = reg["generator"]
+    return out
+
+
+def _validate_midi(ctx: _Ctx, table, p: Patch) -> None:
+    """``[midi]``: port, virtual port, API, ``[[midi.map]]`` CC maps (targets checked), ``[midi.programs]``."""
+    from livehost.midi.mapping import MidiConfigError, parse_midi_section
+
+    try:
+        parse_midi_section(table, node_types(p))
+    except MidiConfigError as e:
+        ctx.fail(e.field_path, _label(e.field_path), e.message)
+
+
+def _validate_models(ctx: _Ctx, table) -> None:
+    """``[models]``: ``classifier`` and ``generator``, each an ONNX file path (checked when loaded)."""
+    if not isinstance(table, dict):
+        ctx.fail(("models",), "models", "must be a table")
+    for k, v in table.items():
+        if k not in MODEL_KEYS:
+            ctx.fail(("models", k), f"models.{k}", f"is not a model slot{suggest(k, MODEL_KEYS)}")
+        if not isinstance(v, str) or not v.endswith(".onnx"):
+            ctx.fail(("models", k), f"models.{k}", f"= {v!r} must be an .onnx file path")
 
 
 SYNTH_KEYS = ("id", "tuning", "kbm", "ref_note", "ref_hz")

@@ -17,6 +17,7 @@ from livehost.engine.patching import apply_patch, engine_for, patch_from_engine
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
 from livehost.patch import Patch, load, save
+from livehost.workers import Workers
 
 PATCH_DIR = Path("patches")
 
@@ -55,21 +56,23 @@ class Session:
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
-                 blocksize: int | None = None, samplerate: int | None = None):
+                 blocksize: int | None = None, samplerate: int | None = None, loop: bool | None = None,
+                 midi_port: str | None = None, midi_virtual: str | None = None, midi_api: str = "auto",
+                 start_models: bool = True):
         self.path = str(patch_path)
         self.patch: Patch = load(self.path)
         self.input_override = input_override
         self.notice = ""
-        self.engine: Engine = engine_for(self.patch, samplerate, blocksize, input_override=input_override)
+        self.engine: Engine = engine_for(self.patch, samplerate, blocksize, input_override=input_override,
+                                         loop=loop)
         self.driver = None
         self.driver_kind = driver
         self.dirty = False
-        self.midi = None  # a MidiInput when one is open
-        self.learn_target: str | None = None
-        self.bindings: dict[tuple[int, int], str] = {}  # (channel, cc) -> "node.param"
-        self._learned: str | None = None
-        self.classifier = None  # a ClassifierWorker when a model runs
-        self.generator = None  # a GeneratorWorker when a generator runs
+        self._program: int | None = None  # a program change waiting for service() (set on the MIDI thread)
+        self.workers = Workers(self.engine, self.patch, midi_port, midi_virtual, midi_api,
+                               on_program=self._on_program, start_models=start_models)
+        if self.workers.problems:
+            self.notice = "; ".join(self.workers.problems)
         if driver != "none":
             self._start_driver(driver, device)
         remember(self.path)
@@ -97,12 +100,7 @@ class Session:
 
     def close(self) -> None:
         """Stop the audio and any workers."""
-        for w in (self.classifier, self.generator, self.midi):
-            if w is not None and hasattr(w, "stop"):
-                try:
-                    w.stop()
-                except Exception:  # noqa: BLE001 — shutting down: nothing more to report
-                    pass
+        self.workers.stop()
         if self.driver is not None:
             self.driver.stop()
             self.driver = None
@@ -228,7 +226,16 @@ class Session:
     # ---- files ------------------------------------------------------------------------------------
     def current_patch(self) -> Patch:
         """The engine's graph as a patch (header and reserved sections kept from the file)."""
-        return patch_from_engine(self.engine, self.patch)
+        p = patch_from_engine(self.engine, self.patch)
+        maps = [m.to_table() for m in self.workers.maps]
+        midi = {k: v for k, v in dict(p.extra.get("midi") or {}).items() if k != "map"}
+        if maps:
+            midi["map"] = maps
+        if midi:
+            p.extra["midi"] = midi
+        else:
+            p.extra.pop("midi", None)
+        return p
 
     def save(self, path: str | None = None) -> str:
         """Save (atomically) to ``path`` or the current file; returns the path written."""
@@ -258,42 +265,83 @@ class Session:
         self.patch = new
         self.path = str(path)
         self.dirty = False
+        self.workers.retarget(new)
         remember(self.path)
 
+    # ---- workers ----------------------------------------------------------------------------------
+    @property
+    def midi(self):
+        """The open :class:`~livehost.midi.input.MidiInput`, or None."""
+        return self.workers.midi
+
+    @property
+    def monitor(self):
+        """What MIDI did lately (:class:`~livehost.midi.input.MidiMonitor`)."""
+        return self.workers.monitor
+
+    @property
+    def classifier(self):
+        """The running :class:`~livehost.ml.classifier.ClassifierWorker`, or None."""
+        return self.workers.classifier
+
+    @property
+    def generator(self):
+        """The running :class:`~livehost.ml.generator.worker.GeneratorWorker`, or None."""
+        return self.workers.generator
+
+    def _on_program(self, n: int) -> None:
+        self._program = n  # the MIDI thread only notes it; service() loads the patch
+
+    def service(self) -> str | None:
+        """Housekeeping from the UI or the run loop: the engine's, and a pending program change (loads
+        the patch ``[midi.programs]`` lists for it). Returns a message to show, or None."""
+        self.engine.service()
+        n, self._program = self._program, None
+        if n is None:
+            return None
+        path = self.workers.router.config.program_path(n)
+        if path is None:
+            return f"program {n}: no patch listed in [midi.programs]"
+        if not os.path.isabs(path):
+            beside = Path(self.path).parent / path
+            path = str(beside if beside.exists() else path)
+        try:
+            self.load(path)
+        except LivehostError as e:
+            return f"program {n}: {e}"
+        return f"program {n}: {path}"
+
     # ---- MIDI learn -------------------------------------------------------------------------------
+    @property
+    def learn_target(self) -> str | None:
+        """The ``"node.param"`` waiting for a controller, or None."""
+        return self.workers.router.learn.armed
+
+    @property
+    def midi_maps(self):
+        """The live CC maps (:class:`~livehost.midi.mapping.MidiMap`): the patch's and the learned ones."""
+        return self.workers.maps
+
     def arm_learn(self, target: str) -> None:
         """Arm MIDI learn: the next controller moved is bound to ``target`` (``"node.param"``)."""
         node_id, _, name = target.partition(".")
         self.engine.get_param(node_id, name)  # raises with a suggestion if it does not exist
-        self.learn_target = target
-        self._learned = None
+        self.workers.router.learn.arm(target)
 
     def cc(self, channel: int, cc: int, value: int) -> None:
-        """A controller message (channel 0..15, cc 0..127, value 0..127): learn or drive bindings."""
-        if self.learn_target:
-            self.bindings[(channel, cc)] = self.learn_target
-            self._learned = f"CC{cc} ch{channel + 1} -> {self.learn_target}"
-            self.learn_target = None
-            self.dirty = True
-        target = self.bindings.get((channel, cc))
-        if target is None:
-            return
-        node_id, _, name = target.partition(".")
-        item = self.engine.item(node_id)
-        p = dict(self.params_of(item))[name]
-        x = max(0, min(127, value)) / 127.0
-        if p.kind == "bool":
-            v = x >= 0.5
-        elif p.kind == "choice":
-            v = p.choices[min(len(p.choices) - 1, int(x * len(p.choices)))]
-        else:
-            v = p.lo + x * (p.hi - p.lo)
-        self.engine.set_param(node_id, name, v)
+        """A controller message (channel 0..15, cc 0..127, value 0..127) as if it came from a port:
+        it completes a MIDI learn, drives its maps, or goes on to the synth."""
+        self.workers.router.handle([0xB0 | (channel & 15), cc & 127, value & 127])
 
     def poll_learn(self) -> str | None:
-        """The binding made since the last call (for the UI to announce), or None."""
-        got, self._learned = getattr(self, "_learned", None), None
-        return got
+        """The binding made since the last call (for the UI to announce), or None; marks the session dirty."""
+        got = self.workers.poll_learned()
+        if not got:
+            return None
+        self.dirty = True
+        m = got[-1]
+        where = "any channel" if m.channel is None else f"ch{m.channel + 1}"
+        return f"CC{m.cc} ({where}) -> {m.target}"
 
     def panic(self) -> None:
         """All notes off, voices silenced, output muted (unmute with the master's mute)."""

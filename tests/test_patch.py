@@ -200,3 +200,15 @@ def test_fuzz_bytes_from_disk(tmp_path_factory, data):
         P.load(f)
     except PatchError as e:
         assert str(e).startswith(str(f))
+
+
+def test_midi_and_models_sections_are_checked_with_file_and_line():
+    base = GOOD + '\n[models]\nclassifier = "models/genre_mlp.onnx"\n\n[[midi.map]]\ncc = 74\ntarget = "g.gain_db"\n'
+    P.loads(base, "x.toml")  # valid: a map onto a chain node, a classifier path
+    assert err(base.replace('target = "g.gain_db"', 'target = "g.gian_db"')).startswith(
+        "x.toml:33: midi.map[0].target = 'g.gian_db': ")
+    assert "did you mean" in err(base.replace('target = "g.gain_db"', 'target = "g.gian_db"'))
+    assert err(base.replace("cc = 74", "cc = 300")).startswith("x.toml:32: midi.map[0].cc")
+    assert err(base.replace("classifier =", "clasifier =")) == (
+        "x.toml:29: models.clasifier is not a model slot (did you mean 'classifier'?)")
+    assert err(base.replace('"models/genre_mlp.onnx"', "3")) == "x.toml:29: models.classifier = 3 must be an .onnx file path"

@@ -39,9 +39,21 @@ def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
         sources.append(("file", "input", values, audio.ravel(), {"file": inp["file"]}))
     if patch.synth is not None:
         sources.append(synth_source(patch))
+    gen = generator_model(patch)
+    if gen is not None:
+        from livehost.nodes.generator import generator_source
+
+        sources.append(generator_source(str(gen), engine.sr))
     mode = "mic" if inp["source"] == "mic" else "none"
     engine.build(mode, sources, patch.engine_chain(), dict(patch.master))
     return inp
+
+
+def generator_model(patch: Patch):
+    """The generator model (a Path) the patch names in ``[models] generator``, or None."""
+    from livehost.ml.classifier import patch_model_path
+
+    return patch_model_path(patch.extra.get("models"), "generator", patch.path)
 
 
 def synth_source(patch: Patch) -> tuple:

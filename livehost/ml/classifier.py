@@ -44,18 +44,19 @@ def default_model_path() -> Path:
     return package_root() / "models" / "genre_mlp.onnx"
 
 
-def classifier_path(patch_extra_models: dict | None, patch_path) -> Path | None:
-    """The classifier a patch names in ``[models] classifier = "models/genre_mlp.onnx"``, or ``None``.
+def patch_model_path(patch_extra_models: dict | None, key: str, patch_path) -> Path | None:
+    """The model a patch names in ``[models] KEY = "models/x.onnx"`` (``key``: classifier or generator).
 
-    A relative path is looked up beside the patch file first, then under the livehost root (where
-    ``models/`` ships); if it exists in neither place the patch-relative path is returned (loading it
-    then reports the missing file).  A non-string value raises :class:`LivehostError`.
+    ``None`` when the slot is empty.  A relative path is looked up beside the patch file first, then
+    under the livehost root (where ``models/`` ships); if it exists in neither place the patch-relative
+    path is returned (loading it then reports the missing file).  A non-string value raises
+    :class:`LivehostError`.
     """
-    if not patch_extra_models or patch_extra_models.get("classifier") in (None, ""):
+    if not patch_extra_models or patch_extra_models.get(key) in (None, ""):
         return None
-    value = patch_extra_models["classifier"]
+    value = patch_extra_models[key]
     if not isinstance(value, (str, Path)):
-        raise LivehostError(f"{patch_path}: [models] classifier must be a file path string")
+        raise LivehostError(f"{patch_path}: [models] {key} must be a file path string")
     p = Path(value).expanduser()
     if p.is_absolute():
         return p
@@ -64,6 +65,12 @@ def classifier_path(patch_extra_models: dict | None, patch_path) -> Path | None:
         return beside
     root = package_root() / p
     return root if root.exists() else beside
+
+
+def classifier_path(patch_extra_models: dict | None, patch_path) -> Path | None:
+    """The classifier a patch names in ``[models] classifier = "models/genre_mlp.onnx"``, or ``None``
+    (see :func:`patch_model_path`)."""
+    return patch_model_path(patch_extra_models, "classifier", patch_path)
 
 
 def ort_session(path):

@@ -45,6 +45,8 @@ class LivehostApp(App):
         Binding("ctrl+s", "save", "save"),
         Binding("w", "save_as", "save as"),
         Binding("o", "open", "load patch"),
+        Binding("g", "gen_prime", "prime generator", show=False),
+        Binding("f", "gen_freeze", "freeze generator", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit_app", "quit"),
@@ -63,6 +65,8 @@ class LivehostApp(App):
         ("ctrl+s", "save the patch (atomic)"),
         ("w", "save as a new file in patches/"),
         ("o", "load a patch from patches/"),
+        ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
+        ("f", "generator: freeze on/off (loops the last half second, model paused)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
         ("?", "this help"),
         ("q", "quit (asks first when there are unsaved changes)"),
@@ -104,7 +108,10 @@ class LivehostApp(App):
         self._tick()
 
     def _tick(self) -> None:
-        self.session.engine.service()
+        msg = self.session.service()
+        if msg:
+            self.notify(msg, timeout=6)
+            self._after_edit()
         self._check_learn()
         self._meters.tick()
         self._spectrum.tick()
@@ -317,6 +324,23 @@ class LivehostApp(App):
         self.push_screen(PickScreen("load a patch:", files), picked)
 
     # ---- the rest ---------------------------------------------------------------------------------
+    def action_gen_prime(self) -> None:
+        gen = self.session.generator
+        if gen is None:
+            self.notify("no generator in this patch ([models] generator)", severity="warning")
+            return
+        frames = gen.prime_from_input(3.0)
+        self.notify(f"generator primed from {frames / self.session.engine.sr:.1f} s of input")
+
+    def action_gen_freeze(self) -> None:
+        gen = self.session.generator
+        if gen is None:
+            self.notify("no generator in this patch ([models] generator)", severity="warning")
+            return
+        on = not self.session.engine.get_param(gen.node_id, "freeze")
+        self.session.engine.set_param(gen.node_id, "freeze", on)
+        self.notify("generator frozen" if on else "generator playing")
+
     def action_panic(self) -> None:
         self.session.panic()
         self.notify("PANIC: all notes off, output muted (unmute: master → mute)", severity="warning")

@@ -192,12 +192,15 @@ class Inspector(Widget, can_focus=True):
         if doc:
             t.append(doc + "\n", style="italic dim")
         learn = self.session.learn_target
+        mapped = {m.target: m.cc for m in self.session.midi_maps}
         for i, (pname, p) in enumerate(self.params()):
             v = self.session.value(self.item, pname)
             rng = fmt_range(p)
             sel = i == self.selected
             mark = "▶ " if sel else "  "
-            learning = "  [learn: move a CC]" if learn == f"{name}.{pname}" else ""
+            target = f"{name}.{pname}"
+            learning = "  [learn: move a CC]" if learn == target else (
+                f"  CC{mapped[target]}" if target in mapped else "")
             style = "reverse" if sel and self.has_focus else ("bold" if sel else "")
             t.append(f"{mark}{pname:<16} {fmt_value(p, v):>14}   {rng}{learning}\n", style=style)
         return t
@@ -296,35 +299,73 @@ class SidePanel(Static):
 
     def update_from(self, session) -> None:
         """Refresh the text from the session and its workers."""
-        lines = []
+        self.update("\n".join(self._midi_lines(session) + self._tuning_lines(session)
+                              + self._genre_lines(session) + self._generator_lines(session)))
+
+    @staticmethod
+    def _midi_lines(session) -> list[str]:
+        mon = session.monitor
         midi = session.midi
         if midi is None:
-            lines.append("MIDI: no input (start with --midi PORT)")
+            head = "MIDI: no port (--midi PORT or [midi] port)"
         else:
-            recent = list(getattr(midi, "recent", lambda: [])())[-4:] if callable(getattr(midi, "recent", None)) \
-                else []
-            notes = sorted(getattr(midi, "active_notes", lambda: [])()) if callable(
-                getattr(midi, "active_notes", None)) else []
-            lines.append(f"MIDI: {getattr(midi, 'port_name', '?')}  notes {notes[:8]}")
-            lines += [f"  {e}" for e in recent]
+            head = f"MIDI: {midi.connected_port or 'waiting for ' + repr(midi.port_pattern or '')}"
+            if midi.virtual_name:
+                head += f" + virtual '{midi.virtual_name}'"
+        lines = [f"{head}  ({mon.received} events)"]
+        notes = mon.active_notes()
+        if notes:
+            lines.append("  notes " + " ".join(str(n) for _, n in notes[:12]))
+        ccs = mon.cc_values()
+        if ccs:
+            lines.append("  " + " ".join(f"cc{c}={v}" for (_, c), v in sorted(ccs.items())[:6]))
+        for e in mon.events(last=3):
+            lines.append(f"  {e['kind']} {'' if e['channel'] is None else 'ch' + str(e['channel'] + 1)} "
+                         f"{'' if e['a'] is None else e['a']} {'' if e['b'] is None else e['b']} {e['text']}".rstrip())
         if session.learn_target:
             lines.append(f"MIDI learn: {session.learn_target} (move a controller)")
-        tun = session.patch.synth
-        if tun:
-            lines.append(f"tuning: {tun.get('tuning', '12edo')}")
-        else:
-            lines.append("tuning: (no synth in this patch)")
+        return lines
+
+    @staticmethod
+    def _tuning_lines(session) -> list[str]:
+        sy = session.patch.synth
+        if not sy:
+            return ["tuning: (no synth in this patch)"]
+        lines = [f"tuning: {sy.get('tuning', '12edo')}"]
+        try:
+            table = session.engine.payload(sy.get("id", "synth"))
+        except Exception:  # the synth was removed
+            return lines
+        notes = session.monitor.active_notes()[:6]
+        if notes:
+            lines.append("  " + "  ".join(f"{n}: {table[n]:.2f} Hz" for _, n in notes))
+        return lines
+
+    @staticmethod
+    def _genre_lines(session) -> list[str]:
         cls = session.classifier
         if cls is None:
-            lines.append("genre: (no classifier)")
-        else:
-            snap = getattr(cls, "snapshot", None)
-            snap = snap() if callable(snap) else snap
-            top = getattr(snap, "top3", None) or []
-            fill = getattr(snap, "window_fill", 0.0) or 0.0
-            lines.append(f"genre: window {100 * fill:.0f}%")
-            for name, prob in top:
-                lines.append(f"  {name:<10} {bar(20 * math.log10(max(prob, 1e-6)), 12, -40)} {100 * prob:4.0f}%")
+            return ["genre: (no classifier: [models] classifier)"]
+        snap = cls.snapshot
+        if snap.error:
+            return [f"genre: {snap.error}"]
+        lines = [f"genre: {cls.model_path.name}  window {100 * snap.fill:.0f}%"
+                 + ("  (low confidence)" if snap.low_confidence else "")
+                 + (f"  {snap.inference_ms:.0f} ms" if snap.count else "")]
+        for name, prob in snap.top3:
+            lines.append(f"  {name:<10} {bar(20 * math.log10(max(prob, 1e-6)), 12, -40)} {100 * prob:4.0f}%")
+        if snap.silent:
+            lines.append("  (silence)")
+        return lines
+
+    @staticmethod
+    def _generator_lines(session) -> list[str]:
         gen = session.generator
-        lines.append("generator: (none)" if gen is None else f"generator: {gen}")
-        self.update("\n".join(lines))
+        if gen is None:
+            return ["generator: (none: [models] generator)"]
+        eng = session.engine
+        temp = eng.get_param(gen.node_id, "temperature")
+        frozen = eng.get_param(gen.node_id, "freeze")
+        ahead_ms = 1000.0 * gen.frames_ahead / eng.sr
+        return [f"generator: {'frozen' if frozen else 'playing'}  temperature {temp:.2f}",
+                f"  buffer {ahead_ms:.0f} ms ahead  underruns {gen.underruns}"]

@@ -120,7 +120,8 @@ async def test_midi_learn_by_injecting_a_cc(session):
         session.cc(0, 21, 64)
         await pilot.pause(0.1)
         assert session.learn_target is None
-        assert session.bindings[(0, 21)] == "slap.feedback"
+        assert [(m.cc, m.channel, m.target) for m in session.midi_maps] == [(21, None, "slap.feedback")]
+        assert session.dirty and "CC21" in app.inspector.render().plain
         session.cc(0, 21, 127)
         assert session.engine.get_param("slap", "feedback") == pytest.approx(0.99)
         session.cc(0, 21, 0)
