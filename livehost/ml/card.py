@@ -11,6 +11,7 @@ font, so no plotting library is needed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -20,6 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from livehost.errors import LivehostError
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes (the training-data hash a model card records)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
 
 CARD_FORMAT = "livehost-genre-card/1"
 #: Input kinds a card may declare: the 57 clip features, MFCC patches (lstm), log-mel patches (cnn).

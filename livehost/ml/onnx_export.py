@@ -6,6 +6,7 @@ The graph takes one float32 input ``features`` with a dynamic batch axis and ret
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -27,9 +28,6 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike) -> Path:
     dynamic).  Uses torch's dynamo exporter (torch >= 2.5), falling back to the TorchScript exporter if
     dynamo fails.  The file is written atomically (temporary file, then rename).  Returns the path.
     """
-    import logging
-    import warnings
-
     import torch
 
     path = Path(path)
@@ -38,6 +36,19 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike) -> Path:
     x = torch.tensor(np.asarray(example), dtype=torch.float32)
     if x.shape[0] < 2:  # a batch of 1 would let the exporter specialise the batch axis
         x = torch.cat([x, x])
+    with atomic_onnx(path) as tmp:
+        _export(torch, model, x, tmp)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_onnx(path: Path):
+    """Yield a temporary file beside ``path`` for an ONNX exporter to write, with the exporters'
+    loggers and warnings quiet; on success it gets a normal file's mode and is renamed over ``path``
+    (an interrupted export never leaves a half-written model), on failure it is removed."""
+    import logging
+    import warnings
+
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
     os.close(fd)
     quiet = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "torch._dynamo", "onnxscript")]
@@ -47,7 +58,7 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike) -> Path:
             lg.setLevel(logging.ERROR)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _export(torch, model, x, tmp)
+            yield tmp
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; give it a normal file's mode
@@ -57,7 +68,6 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike) -> Path:
             lg.setLevel(lv)
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
 
 
 def _export(torch, model, x, tmp: str) -> None:

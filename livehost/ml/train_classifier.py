@@ -34,6 +34,7 @@ from typing import Callable
 import numpy as np
 
 from livehost.errors import LivehostError
+from livehost.ml.card import sha256_file
 from livehost.ml.features import CLIP_S, FEATURE_NAMES, HOP, N_FFT, SR
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".au", ".aiff", ".aif", ".mp3")
@@ -140,15 +141,6 @@ class Dataset:
     sha256: str
     kind: str
     names: list[str] = field(default_factory=list)
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_feature_table(path: str | os.PathLike) -> Dataset:

@@ -324,18 +324,23 @@ class LivehostApp(App):
         self.push_screen(PickScreen("load a patch:", files), picked)
 
     # ---- the rest ---------------------------------------------------------------------------------
-    def action_gen_prime(self) -> None:
+    def _generator(self):
+        """The generator worker, or None after telling the performer there is none."""
         gen = self.session.generator
         if gen is None:
             self.notify("no generator in this patch ([models] generator)", severity="warning")
+        return gen
+
+    def action_gen_prime(self) -> None:
+        gen = self._generator()
+        if gen is None:
             return
-        frames = gen.prime_from_input(3.0)
-        self.notify(f"generator primed from {frames / self.session.engine.sr:.1f} s of input")
+        steps = gen.prime_from_input(3.0)
+        self.notify(f"generator primed from {steps * gen.gen.hop / gen.gen.sr:.1f} s of input")
 
     def action_gen_freeze(self) -> None:
-        gen = self.session.generator
+        gen = self._generator()
         if gen is None:
-            self.notify("no generator in this patch ([models] generator)", severity="warning")
             return
         on = not self.session.engine.get_param(gen.node_id, "freeze")
         self.session.engine.set_param(gen.node_id, "freeze", on)

@@ -2,6 +2,7 @@
 
 import shutil
 
+import numpy as np
 import pytest
 
 from livehost.engine import layout as L
@@ -211,3 +212,33 @@ async def test_meters_follow_the_audio(session):
         render(session.engine, 4800, np.stack([x, x], 1))
         await pilot.pause(0.1)
         assert app._meters.hold["input"] == pytest.approx(20 * np.log10(0.5), abs=0.1)
+
+
+async def test_generator_and_genre_panels_and_keys(tmp_path, monkeypatch):
+    """A patch with both models: the panels show the real workers; f freezes, g primes the generator."""
+    monkeypatch.setenv("LIVEHOST_STATE", str(tmp_path / "state"))
+    text = open(f"{ROOT}/patches/generator-arp19.toml").read().replace(
+        '[models]\ngenerator = "models/generator-arp19.onnx"',
+        f'[models]\ngenerator = "{ROOT}/models/generator-arp19.onnx"\nclassifier = "{ROOT}/models/genre_mlp.onnx"')
+    (tmp_path / "both.toml").write_text(text)
+    s = Session(str(tmp_path / "both.toml"), driver="none", start_models=False)
+    try:
+        app = LivehostApp(s)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(0.2)
+            side = str(app.query_one("#side").render())
+            assert "generator: playing" in side and "underruns 0" in side
+            assert "genre: genre_mlp.onnx" in side
+            await pilot.press("f")
+            await pilot.pause(0.2)
+            assert s.engine.get_param("generator", "freeze") is True
+            assert "generator: frozen" in str(app.query_one("#side").render())
+            render(s.engine, 48000, np.full((48000, 2), 0.1, np.float32))  # 1 s of input in the tap
+            await pilot.press("g")
+            await pilot.pause(0.1)
+            notes = [n.message for n in app._notifications]
+            assert any("primed from 1.0 s" in m for m in notes), notes
+            s.cc(0, 1, 127)  # the patch maps CC1 to the generator's temperature
+            assert s.engine.get_param("generator", "temperature") == pytest.approx(1.0)
+    finally:
+        s.close()

@@ -7,15 +7,13 @@ The graph runs ONE step: inputs ``x`` (1, 1, dim) float32 raw feature frame, ``h
 
 from __future__ import annotations
 
-import logging
 import os
-import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from livehost.errors import LivehostError
+from livehost.ml.onnx_export import atomic_onnx
 
 INPUTS = ("x", "h0", "c0")
 OUTPUTS = ("y", "h", "c")
@@ -35,29 +33,14 @@ def export_stream_onnx(net, path: str | os.PathLike) -> Path:
     net = net.eval()
     x = torch.zeros(1, 1, net.dim)
     h, c = net.zero_state(1)
-    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
-    os.close(fd)
-    quiet = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "torch._dynamo", "onnxscript")]
-    levels = [lg.level for lg in quiet]
-    try:
-        for lg in quiet:
-            lg.setLevel(logging.ERROR)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                prog = torch.onnx.export(net, (x, h, c), input_names=list(INPUTS), output_names=list(OUTPUTS),
-                                         dynamo=True, opset_version=OPSET, external_data=False, verbose=False)
-                prog.save(tmp, external_data=False)
-            except Exception:  # noqa: BLE001  (any dynamo failure: the legacy exporter once)
-                torch.onnx.export(net, (x, h, c), tmp, input_names=list(INPUTS), output_names=list(OUTPUTS),
-                                  dynamo=False, opset_version=OPSET)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        for lg, lv in zip(quiet, levels):
-            lg.setLevel(lv)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_onnx(path) as tmp:
+        try:
+            prog = torch.onnx.export(net, (x, h, c), input_names=list(INPUTS), output_names=list(OUTPUTS),
+                                     dynamo=True, opset_version=OPSET, external_data=False, verbose=False)
+            prog.save(tmp, external_data=False)
+        except Exception:  # noqa: BLE001  (any dynamo failure: the legacy exporter once)
+            torch.onnx.export(net, (x, h, c), tmp, input_names=list(INPUTS), output_names=list(OUTPUTS),
+                              dynamo=False, opset_version=OPSET)
     return path
 
 

@@ -18,7 +18,6 @@ last stage becomes ``--out`` with its card (``.card.json``) and a stage-by-stage
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import shlex
@@ -31,19 +30,11 @@ import numpy as np
 
 from livehost import audiofile
 from livehost.errors import LivehostError
+from livehost.ml.card import sha256_file
 from livehost.ml.generator.model import FeatureSetup, make_net, n_params
 from livehost.ml.generator.worker import CARD_FORMAT, card_path
 
 AUDIO_EXT = (".wav", ".flac", ".ogg")
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_audio(src: str | os.PathLike, sr: int) -> tuple[np.ndarray, list[dict]]:

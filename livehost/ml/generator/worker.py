@@ -184,7 +184,7 @@ class FrameGenerator:
 
     def prime(self, y: np.ndarray, sr: float | None = None) -> int:
         """Run audio ``y`` (mono, linear, at ``sr`` Hz, default the model rate) through the model so
-        the generation continues from it; returns the frames used."""
+        the generation continues from it; returns the model steps (frames of ``hop`` samples) used."""
         from livehost.ml.resample import resample_to
 
         y = np.asarray(y, np.float64)
@@ -325,7 +325,8 @@ class GeneratorWorker:
 
     def prime_from_input(self, seconds: float = 3.0) -> int:
         """Run the last ``seconds`` of the engine's input tap (channel 0: input mono mid, summed
-        sources included) through the model, so it continues what was played; returns frames used."""
+        sources included) through the model, so it continues what was played; returns the model steps
+        (frames of ``gen.hop`` samples at ``gen.sr`` Hz) used."""
         a = self.engine.a
         base, cap, w = int(a[L.H_TAP]), int(a[L.H_TAP_CAP]), int(a[L.H_TAP_W])
         n = min(int(seconds * self.sr), w, cap - 2 * self.engine.max_block)
