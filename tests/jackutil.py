@@ -24,24 +24,33 @@ def need_jack():
     pytest.skip("no JACK server running (start: jackd -R -d dummy -r 48000 -p 128)")
 
 
-XRUN_ATTEMPTS = 2
-"""Real-time measurements on the JACK dummy server are taken at most this many times.
+XRUN_ATTEMPTS = 3
+"""Real-time measurements on the JACK dummy server are taken at most this many times."""
 
-Why a second take: on these 2-core virtual machines the JACK server itself sometimes wakes late (its
-log says ``JackTimedDriver::Process XRun``) while livehost's callback stays far inside its budget
-(measured: 1 xrun in 20 s with dsp_load_max 0.10 under a concurrent CPU-bound process; 0 in runs
-without one). A callback that took the GIL would fail nearly every block (94% in
-``../shared/research/realtime.md``), in every take, so one clean take out of two still proves the
-callback is GIL-free, and a real regression still fails."""
+XRUN_NOISE = 0.001
+"""Fraction of callbacks a take may see flagged by JACK and still pass (0.1 %).
+
+Why: on these 2-core virtual machines the JACK server itself, or its wake-up of our client, is
+sometimes late: its log says ``JackTimedDriver::Process XRun`` or ``client = PortAudio was not
+finished, state = Triggered`` (our callback had not even been started) while livehost's DSP load stays
+far inside the block (measured: dsp_load_max 0.08-0.13, 0-3 flagged callbacks in 7 500-23 000,
+different tests on different runs, none reproducible alone). A callback that took the GIL has ~94 %
+of its callbacks flagged (``../shared/research/realtime.md``), in every take: the bound still fails it
+a thousand times over. The exact counts are reported by ``benchmarks/realtime.py``."""
 
 
 def clean_take(measure, attempts: int = XRUN_ATTEMPTS) -> tuple[dict, list[dict]]:
     """Call ``measure() -> stats`` until a take has 0 xruns (at most ``attempts`` times).
 
-    Returns ``(stats of the last take, all takes)``; the caller asserts on the last one and prints all."""
+    Returns ``(the take with the fewest xruns, all takes)``; assert on it with :func:`realtime_ok`."""
     takes = []
     for _ in range(attempts):
         takes.append(measure())
         if takes[-1]["xruns"] == 0:
             break
-    return takes[-1], takes
+    return min(takes, key=lambda s: s["xruns"]), takes
+
+
+def realtime_ok(stats: dict) -> bool:
+    """No more flagged callbacks than JACK's own noise on this machine allows (see :data:`XRUN_NOISE`)."""
+    return stats["xruns"] <= max(1, int(XRUN_NOISE * stats["callbacks"]))
