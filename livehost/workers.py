@@ -73,9 +73,7 @@ class Workers:
         virtual = virtual or cfg.virtual
         api = api if api != "auto" else cfg.api
         if self.midi is not None and (self.midi.port_pattern, self.midi.virtual_name) == (port, virtual):
-            self.midi.router.config = cfg
-            self.midi.router.learn.maps = cfg.maps
-            return
+            return  # the same ports: its router (self.router) already follows cfg, set by retarget
         self._close_midi()
         if not port and not virtual:
             return
