@@ -8,6 +8,14 @@ called in sequence inside it over preallocated parameter/state vectors), so the 
 dispatch is counted once per block, as pedalboard's Python -> C++ call is.  The "in-loop" column is
 the same work with the block loop inside numba (pure DSP cost).
 
+Pitch shift: the same per-block cost for ``pitch_shift`` (+7 semitones) against pedalboard's Rubber Band
+``PitchShift(7)``, and the pitch accuracy of both: sines (220, 440, 1000 Hz) shifted by +7, -12, +5
+semitones, the output's strongest component measured by a long, 8x zero-padded FFT (parabolic peak),
+error in cents against ``f * 2**(st/12)``.  livehost is measured as it runs live (128-frame blocks);
+pedalboard is measured both streamed in 128-frame blocks (``reset=False``, what a live host would do:
+in pedalboard 0.9.x this gives silence, its issue #415) and in one call over the whole signal (its
+best case, not real time).
+
 Usage: ``python benchmarks/effects.py [--json] [--blocks N] [--repeats R]``
 """
 
@@ -24,7 +32,7 @@ from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from livehost.dsp.run import new_state, param_vector  # noqa: E402
+from livehost.dsp.run import new_state, param_vector, run_kernel  # noqa: E402
 from livehost.nodes import load_all  # noqa: E402
 
 SR = 48000.0
@@ -136,10 +144,60 @@ def cases(reg):
         ("compressor", [("compressor", {"threshold_db": -20.0, "ratio": 4.0})],
          lambda: [pb.Compressor(-20.0, 4.0)]),
     ]
+    if "pitch_shift" in reg:
+        single.append(("pitch_shift +7 st", [("pitch_shift", {"semitones": 7.0})], lambda: [pb.PitchShift(7.0)]))
     if has_delay:
         single.append(("delay", [("delay", {"time_ms": 500.0, "feedback": 0.0})],
                        lambda: [pb.Delay(0.5, 0.0, 0.5)]))
     return single, chain, pb_chain, has_delay
+
+
+PITCH_CASES = ((440.0, 7.0), (220.0, -12.0), (1000.0, 5.0))
+
+
+def peak_hz(y, sr=SR):
+    """Frequency (Hz) of the strongest component of ``y``: Hann, 8x zero padding, parabolic peak."""
+    pad = 8 * len(y)
+    mag = np.abs(np.fft.rfft(y * np.hanning(len(y)), pad)) + 1e-300
+    i = int(np.argmax(mag[1:-1])) + 1
+    a, b, c = np.log(mag[i - 1:i + 2])
+    den = a - 2 * b + c
+    return (i + (0.5 * (a - c) / den if den != 0 else 0.0)) * sr / pad
+
+
+def pitch_accuracy(reg):
+    """Cents error of the shifted sines, livehost (128-frame blocks) and pedalboard (streamed / one call).
+
+    Returns {"livehost": [...], "pedalboard_streamed": [...], "pedalboard_one_call": [...]} with one
+    entry per :data:`PITCH_CASES` (None where the output is silent), plus the cases.
+    """
+    import pedalboard as pb
+
+    nt = reg["pitch_shift"]
+    lat = nt.latency({}, SR)
+    out = {"cases": [{"freq_hz": f, "semitones": st} for f, st in PITCH_CASES],
+           "livehost": [], "pedalboard_streamed": [], "pedalboard_one_call": []}
+    for f, st in PITCH_CASES:
+        t = np.arange(int(SR * 3.0)) / SR
+        x = 0.5 * np.sin(2 * np.pi * f * t)
+        target = f * 2 ** (st / 12)
+        y = run_kernel(nt, x, SR, block=BLOCK, semitones=st)[lat + 4096:, 0]
+        out["livehost"].append(float(1200 * np.log2(peak_hz(y) / target)))
+        xs = x.astype(np.float32)[None]
+        board = pb.Pedalboard([pb.PitchShift(st)])
+        ys = np.concatenate([board(xs[:, i:i + BLOCK], SR, reset=False)
+                             for i in range(0, xs.shape[1] - BLOCK + 1, BLOCK)], axis=1)[0]
+        tail = ys[len(ys) // 3:].astype(np.float64)
+        out["pedalboard_streamed"].append(
+            float(1200 * np.log2(peak_hz(tail) / target)) if np.sqrt(np.mean(tail ** 2)) > 1e-4 else None)
+        y1 = pb.Pedalboard([pb.PitchShift(st)])(xs, SR)[0].astype(np.float64)[int(0.5 * SR):-int(0.5 * SR)]
+        out["pedalboard_one_call"].append(float(1200 * np.log2(peak_hz(y1) / target)))
+    return out
+
+
+def _max_abs(v):
+    v = [abs(e) for e in v if e is not None]
+    return max(v) if v else None
 
 
 def main(argv=None):
@@ -164,12 +222,20 @@ def main(argv=None):
     lh, lh_loop = time_livehost(chain, reg, x, a.blocks, a.repeats)
     pbt = time_pedalboard(pb_chain(), x, a.blocks, a.repeats)
     empty, _ = time_livehost([], reg, x, a.blocks, a.repeats)
+    acc = pitch_accuracy(reg) if "pitch_shift" in reg else None
+    ps = rows.get("pitch_shift +7 st", {})
     out = {
         "block": BLOCK, "sr": SR, "channels_livehost": 2, "channels_pedalboard": 1,
         "chain": [name for name, _ in chain],
         "chain_us_per_block": lh, "chain_in_loop_us_per_block": lh_loop,
         "pedalboard_chain_us_per_block": pbt, "chain_ratio": lh / pbt,
         "call_overhead_us_per_block": empty, "effects": rows, "notes": notes,
+        "pitch_shift_us_per_block": ps.get("livehost_us_per_block"),
+        "pedalboard_pitch_shift_us_per_block": ps.get("pedalboard_us_per_block"),
+        "pitch_shift_ratio": ps.get("ratio"),
+        "pitch_cents_error": acc,
+        "pitch_max_abs_cents": None if acc is None else {
+            k: _max_abs(acc[k]) for k in ("livehost", "pedalboard_streamed", "pedalboard_one_call")},
     }
     if a.json:
         print(json.dumps(out))
@@ -187,6 +253,14 @@ def main(argv=None):
               f"{ps:>15}{rs:>8}")
     print(f"(livehost: stereo 2x{BLOCK} block per call, empty-call overhead {empty:.2f} us; "
           f"pedalboard: mono 1x{BLOCK} float32)")
+    if acc is not None:
+        print()
+        print("pitch accuracy (cents error of the strongest component; '-' = silent output)")
+        print(f"{'sine':<20}{'livehost':>10}{'pb streamed':>13}{'pb one call':>13}")
+        for k, case in enumerate(acc["cases"]):
+            row = [acc[key][k] for key in ("livehost", "pedalboard_streamed", "pedalboard_one_call")]
+            cells = "".join(f"{(f'{v:+.3f}' if v is not None else '-'):>{w}}" for v, w in zip(row, (10, 13, 13)))
+            print(f"{case['freq_hz']:.0f} Hz {case['semitones']:+.0f} st{'':<8}{cells}")
     return out
 
 

@@ -7,7 +7,9 @@ Parameters (``pp``/``pc`` order, see :mod:`livehost.nodes.delay`)::
 The kernel's output is the echoes only (100 % wet). The delay time is read through a 4-point cubic
 interpolator at a fractional position; the time itself ramps across the block from ``pp`` to ``pc`` and
 then follows a one-pole (30 ms) with a slew limit of ``MAX_RATE`` samples per sample, so a time change
-glides like a tape delay (pitch bend) instead of clicking.
+glides like a tape delay (pitch bend) instead of clicking.  Once the time has settled (within
+:data:`SNAP` samples of its target) a block runs the steady path: the interpolator's four weights
+are computed once per block and the read position walks with the write index.
 
 State layout (float64 slots)::
 
@@ -23,7 +25,7 @@ import math
 
 from numba import njit
 
-from livehost.dsp._ring import clampf, ring_read
+from livehost.dsp._ring import clampf, cubic
 
 MAX_TIME_MS = 4000.0
 """Longest echo time (ms) in feedback / ping-pong mode."""
@@ -111,6 +113,71 @@ def _time_samples(p, sr):
     return ms * 1e-3 * sr
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _read_at(pos, L):
+    """Ring indices (i-1, i, i+1, i+2, wrapped into 0..L-1) and fraction of the real position ``pos``
+    (samples) for a 4-point cubic read; one computation serves both channels."""
+    fl = math.floor(pos)
+    f = pos - fl
+    i = int(fl)
+    if i < 0 or i >= L:  # the modulo (an integer division) only when it is needed
+        i %= L
+        if i < 0:
+            i += L
+    im1 = i - 1 if i > 0 else L - 1
+    i1 = i + 1 if i + 1 < L else 0
+    i2 = i1 + 1 if i1 + 1 < L else 0
+    return im1, i, i1, i2, f
+
+
+SNAP = 1e-6
+"""A gliding delay time within this many samples of its target is set to it (the steady fast path)."""
+
+
+@njit(cache=True, nogil=True)
+def _steady(st, buf, n, L, offl, offr, w, d, mode, fb, a, lpl, lpr):
+    """Feedback / ping-pong echoes for a block in which the delay time ``d`` (samples) is constant:
+    the cubic's four weights are computed once and the read index walks with the write index.
+    Returns (write index, low-pass memories L, R)."""
+    fl = math.floor(-d)
+    f = -d - fl
+    f2 = f * f
+    f3 = f2 * f
+    h0 = -0.5 * f + f2 - 0.5 * f3
+    h1 = 1.0 - 2.5 * f2 + 1.5 * f3
+    h2 = 0.5 * f + 2.0 * f2 - 1.5 * f3
+    h3 = -0.5 * f2 + 0.5 * f3
+    r = (w + int(fl) - 1) % L  # index of the first of the four taps (y[i - 1])
+    if r < 0:
+        r += L
+    b = 1.0 - a
+    for i in range(n):
+        r1 = r + 1 if r + 1 < L else 0
+        r2 = r1 + 1 if r1 + 1 < L else 0
+        r3 = r2 + 1 if r2 + 1 < L else 0
+        yl = h0 * st[offl + r] + h1 * st[offl + r1] + h2 * st[offl + r2] + h3 * st[offl + r3]
+        yr = h0 * st[offr + r] + h1 * st[offr + r1] + h2 * st[offr + r2] + h3 * st[offr + r3]
+        xl = buf[0, i]
+        xr = buf[1, i]
+        if mode == 2:
+            lpl = b * yr + a * lpl
+            lpr = b * yl + a * lpr
+            st[offl + w] = 0.5 * (xl + xr) + fb * lpl
+            st[offr + w] = fb * lpr
+        else:
+            lpl = b * yl + a * lpl
+            lpr = b * yr + a * lpr
+            st[offl + w] = xl + fb * lpl
+            st[offr + w] = xr + fb * lpr
+        buf[0, i] = yl
+        buf[1, i] = yr
+        r = r1
+        w += 1
+        if w >= L:
+            w = 0
+    return w, lpl, lpr
+
+
 @njit(cache=True, nogil=True)
 def delay_process(pp, pc, st, buf, n, sr):
     """Echo delay (see module docstring): in-place, ``buf[:, :n]`` becomes the echoes only."""
@@ -150,6 +217,14 @@ def delay_process(pp, pc, st, buf, n, sr):
         st[10] = 1.0
     lpl = st[11]
     lpr = st[12]
+    tgt1 = clampf(t1, dmin, dmax)
+    if mode != 1 and t0 == t1 and abs(tgt1 - d) < SNAP:
+        w, lpl, lpr = _steady(st, buf, n, L, offl, offr, w, tgt1, mode, fb, a, lpl, lpr)
+        st[8] = w
+        st[9] = tgt1
+        st[11] = lpl
+        st[12] = lpr
+        return
     inv = 1.0 / n
     for i in range(n):
         tgt = clampf(t0 + (t1 - t0) * (i + 1) * inv, dmin, dmax)
@@ -169,17 +244,17 @@ def delay_process(pp, pc, st, buf, n, sr):
             yr = 0.0
             for r in range(1, reps + 1):
                 g *= fade
-                pos = w - r * d
-                yl += g * ring_read(st, offl, L, pos)
-                yr += g * ring_read(st, offr, L, pos)
+                j0, j1, j2, j3, f = _read_at(w - r * d, L)
+                yl += g * cubic(st[offl + j0], st[offl + j1], st[offl + j2], st[offl + j3], f)
+                yr += g * cubic(st[offr + j0], st[offr + j1], st[offr + j2], st[offr + j3], f)
             lpl = (1.0 - a) * yl + a * lpl
             lpr = (1.0 - a) * yr + a * lpr
             buf[0, i] = lpl
             buf[1, i] = lpr
         else:
-            pos = w - d
-            yl = ring_read(st, offl, L, pos)
-            yr = ring_read(st, offr, L, pos)
+            j0, j1, j2, j3, f = _read_at(w - d, L)
+            yl = cubic(st[offl + j0], st[offl + j1], st[offl + j2], st[offl + j3], f)
+            yr = cubic(st[offr + j0], st[offr + j1], st[offr + j2], st[offr + j3], f)
             if mode == 2:
                 # ping-pong: mono input enters left, every hop crosses to the other side
                 lpl = (1.0 - a) * yr + a * lpl  # feeds the left line from the right output
@@ -196,6 +271,8 @@ def delay_process(pp, pc, st, buf, n, sr):
         w += 1
         if w >= L:
             w = 0
+    if abs(tgt1 - d) < SNAP:
+        d = tgt1
     st[8] = w
     st[9] = d
     st[11] = lpl

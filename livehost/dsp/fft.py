@@ -61,6 +61,29 @@ def fft_inplace(re, im, tab, off, n, inverse):
     sgn = 1.0 if inverse else -1.0
     half = n // 2
     size = 2
+    if n >= 4:
+        # the first two stages fused: a radix-4 butterfly on each group of four (twiddles 1 and
+        # -j forward / +j inverse, exact), which is where the radix-2 loops have the most overhead
+        for g in range(0, n, 4):
+            s0r = re[g] + re[g + 1]
+            s0i = im[g] + im[g + 1]
+            d0r = re[g] - re[g + 1]
+            d0i = im[g] - im[g + 1]
+            s1r = re[g + 2] + re[g + 3]
+            s1i = im[g + 2] + im[g + 3]
+            d1r = re[g + 2] - re[g + 3]
+            d1i = im[g + 2] - im[g + 3]
+            tr = -sgn * d1i
+            ti = sgn * d1r
+            re[g] = s0r + s1r
+            im[g] = s0i + s1i
+            re[g + 2] = s0r - s1r
+            im[g + 2] = s0i - s1i
+            re[g + 1] = d0r + tr
+            im[g + 1] = d0i + ti
+            re[g + 3] = d0r - tr
+            im[g + 3] = d0i - ti
+        size = 8
     while size <= n:
         h = size // 2
         step = n // size

@@ -117,20 +117,27 @@ def _moddelay(pp, pc, st, buf, n, sr, voices, rate, d0, d1, dp0, dp1, fb, rsprea
     mr = st[4]
     inv = 1.0 / n if n > 0 else 0.0
     gv = 1.0 / voices
+    r1c = st[10]
+    r1s = st[11]
     for i in range(n):
         t = (i + 1) * inv
         dc = d0 + (d1 - d0) * t
         dd = dp0 + (dp1 - dp0) * t
-        al = 0.0
-        ar = 0.0
-        for v in range(voices):
-            k = 8 + 4 * v
-            sl = s * st[k] + c * st[k + 1]
-            sr_ = s * st[k + 2] + c * st[k + 3]
-            dl = max(MIN_DELAY, dc + dd * sl)
-            dr = max(MIN_DELAY, dc + dd * sr_)
-            al += read_cubic(st, bl, mask, w, dl)
-            ar += read_cubic(st, br, mask, w, dr)
+        if voices == 1:  # rotation (1, 0) on the left: the same sums, without the state loads
+            sr_ = s * r1c + c * r1s
+            al = read_cubic(st, bl, mask, w, max(MIN_DELAY, dc + dd * s))
+            ar = read_cubic(st, br, mask, w, max(MIN_DELAY, dc + dd * sr_))
+        else:
+            al = 0.0
+            ar = 0.0
+            for v in range(voices):
+                k = 8 + 4 * v
+                sl = s * st[k] + c * st[k + 1]
+                sr_ = s * st[k + 2] + c * st[k + 3]
+                dl = max(MIN_DELAY, dc + dd * sl)
+                dr = max(MIN_DELAY, dc + dd * sr_)
+                al += read_cubic(st, bl, mask, w, dl)
+                ar += read_cubic(st, br, mask, w, dr)
         ml = al * gv
         mr = ar * gv
         # written after the reads (delay >= 2 never reads this slot with a non-zero weight), so

@@ -46,7 +46,7 @@ def n_fft_for(sr: float) -> int:
 def pitch_shift_state_size(sr: float, max_block: int) -> int:
     """Float64 slots of state at ``sr`` Hz (independent of the block size)."""
     n = n_fft_for(sr)
-    return RESET_FROM + 8 + 6 * n + 2 * (n // 4) + 12 * (n // 2 + 1) + n // 2 + 16
+    return RESET_FROM + 8 + 6 * n + 2 * (n // 4) + 18 * (n // 2 + 1) + n // 2 + 16
 
 
 def pitch_shift_init(st, sr: float, max_block: int) -> None:
@@ -65,6 +65,9 @@ def pitch_shift_latency(values: dict, sr: float) -> int:
 
 @njit(cache=True, nogil=True)
 def _frame(st, n, alpha):
+    """One analysis/synthesis hop over the last ``n`` input samples (both channels), ``alpha`` the
+    frequency ratio.  Only the peaks need phases (atan2); every other bin is moved as a complex
+    number, rotated with its peak, and peaks are found on squared magnitudes (no sqrt)."""
     h = n // 4
     nb = n // 2 + 1
     R = RESET_FROM
@@ -73,11 +76,11 @@ def _frame(st, n, alpha):
     o_re = o_acc + 2 * n         # n
     o_im = o_re + n              # n
     o_fifo = o_im + n            # 2 x h
-    o_prev = o_fifo + 2 * h      # 2 x nb  analysis phase of the previous frame
-    o_syn = o_prev + 2 * nb      # 2 x nb  synthesis phase of the previous frame
-    o_mag = o_syn + 2 * nb       # 2 x nb
-    o_ph = o_mag + 2 * nb        # 2 x nb
-    o_y = o_ph + 2 * nb          # 2 x (re nb, im nb)
+    o_prev = o_fifo + 2 * h      # 2 x (re nb, im nb)  analysis spectrum of the previous frame
+    o_syn = o_prev + 4 * nb      # 2 x (re nb, im nb)  synthesis spectrum of the previous frame
+    o_mag = o_syn + 4 * nb       # 2 x nb  squared magnitudes
+    o_x = o_mag + 2 * nb         # 2 x (re nb, im nb)  analysis spectrum of this frame
+    o_y = o_x + 4 * nb           # 2 x (re nb, im nb)  synthesis spectrum of this frame
     o_pk = o_y + 4 * nb          # n/2 peak bins
     w = int(st[R + 1])
     # gather the last n samples (oldest first), windowed, packed L + jR
@@ -92,7 +95,7 @@ def _frame(st, n, alpha):
     twopi = 2.0 * math.pi
     for c in range(2):
         om = o_mag + c * nb
-        op = o_ph + c * nb
+        ox = o_x + c * 2 * nb
         for k in range(nb):
             ar = st[o_re + k]
             ai = st[o_im + k]
@@ -105,14 +108,15 @@ def _frame(st, n, alpha):
             else:
                 xr = 0.5 * (ai - bi)
                 xi = -0.5 * (ar - br)
-            st[om + k] = math.sqrt(xr * xr + xi * xi)
-            st[op + k] = math.atan2(xi, xr)
+            st[ox + k] = xr
+            st[ox + nb + k] = xi
+            st[om + k] = xr * xr + xi * xi
     # per channel: peaks, regions, shifted spectrum
     for c in range(2):
         om = o_mag + c * nb
-        op = o_ph + c * nb
-        opv = o_prev + c * nb
-        osy = o_syn + c * nb
+        ox = o_x + c * 2 * nb
+        opv = o_prev + c * 2 * nb
+        osy = o_syn + c * 2 * nb
         oyr = o_y + c * 2 * nb
         oyi = oyr + nb
         for k in range(nb):
@@ -122,9 +126,9 @@ def _frame(st, n, alpha):
         for k in range(nb):
             if st[om + k] > mx:
                 mx = st[om + k]
-        thr = mx * 1e-6
-        if thr < 1e-14:
-            thr = 1e-14
+        thr = mx * 1e-12  # -120 dB below the frame's largest bin (squared magnitudes)
+        if thr < 1e-28:
+            thr = 1e-28
         npk = 0
         for k in range(2, nb - 2):
             m = st[om + k]
@@ -146,36 +150,32 @@ def _frame(st, n, alpha):
                 # region [lo, hi) ; next region starts at hi
             else:
                 hi = nb
-            dphi = st[op + p] - st[opv + p] - twopi * p * h / n
+            php = math.atan2(st[ox + nb + p], st[ox + p])
+            dphi = php - math.atan2(st[opv + nb + p], st[opv + p]) - twopi * p * h / n
             wtrue = twopi * p / n + princarg(dphi) / h
             wt = alpha * wtrue
             s = int(math.floor(wt * n / twopi + 0.5)) - p
             q = p + s
             if q >= 0 and q < nb:
-                psi = st[osy + q] + wt * h
-                rot = princarg(psi - st[op + p])
+                yr = st[osy + q]
+                yi = st[osy + nb + q]
+                psi = (math.atan2(yi, yr) if (yr != 0.0 or yi != 0.0) else 0.0) + wt * h
+                rot = princarg(psi - php)
                 cr = math.cos(rot)
                 ci = math.sin(rot)
-                for k in range(lo, hi):
+                k0 = max(lo, -s)
+                k1 = min(hi, nb - s)
+                for k in range(k0, k1):
                     kq = k + s
-                    if kq < 0 or kq >= nb:
-                        continue
-                    mg = st[om + k]
-                    ph = st[op + k]
-                    xr = mg * math.cos(ph)
-                    xi = mg * math.sin(ph)
+                    xr = st[ox + k]
+                    xi = st[ox + nb + k]
                     st[oyr + kq] += xr * cr - xi * ci
                     st[oyi + kq] += xr * ci + xi * cr
             lo = hi
-        # store phases for the next frame
-        for k in range(nb):
-            st[opv + k] = st[op + k]
-            yr = st[oyr + k]
-            yi = st[oyi + k]
-            if yr != 0.0 or yi != 0.0:
-                st[osy + k] = math.atan2(yi, yr)
-            else:
-                st[osy + k] = 0.0
+        # keep this frame's spectra for the next one
+        for k in range(2 * nb):
+            st[opv + k] = st[ox + k]
+            st[osy + k] = st[oyr + k]
     # inverse: Z = YL + j YR (Hermitian extension), real part -> L, imaginary -> R
     oyl = o_y
     oyrr = o_y + 2 * nb

@@ -12,8 +12,9 @@ per channel, with a stereo width control.
 - Allpasses are true Schroeder allpasses ``(-g + z^-M)/(1 - g z^-M)``, g = 0.5.
 - Output is wet only.  width: 1 = combs of each side to that side, 0 = mono sum.
 
-Processing is block-wise: each comb runs over the whole block (its index and memory in registers)
-and accumulates into a scratch row, which keeps the per-sample cost at a few operations per line.
+Processing is block-wise: each channel's combs run four at a time over the whole block (indices and
+low-pass memories in registers, four independent recurrences interleaved) and accumulate into a
+scratch row; then the allpasses run in series over that row.
 
 State layout (float64 slots)::
 
@@ -101,74 +102,84 @@ def _update(st, size, decay_s, sr):
 
 
 @njit(cache=True, nogil=True)
-def _comb(st, k, x0, acc, n, damp):
-    """Run comb k over the block: input st[x0:x0+n], adds its output to st[acc:acc+n]."""
-    off = int(st[k])
-    L = int(st[D + 4 + k])
-    g = st[D + 20 + k]
-    gin = st[D + 36 + k]
-    idx = int(st[D + 60 + k])
-    fs = st[D + 76 + k]
+def _comb4(st, k, x0, acc, n, damp):
+    """Run combs k..k+3 (one channel's four) together over the block: input st[x0:x0+n], adds their
+    outputs to st[acc:acc+n] in comb order (the same sums, rounding included, as one comb at a time).
+
+    Four independent feedback recurrences interleave, so their latencies overlap; the block is cut
+    into segments in which no line wraps, so the inner loop has no index arithmetic beyond ``+ j``.
+    """
+    o0 = int(st[k])
+    o1 = int(st[k + 1])
+    o2 = int(st[k + 2])
+    o3 = int(st[k + 3])
+    L0 = int(st[D + 4 + k])
+    L1 = int(st[D + 5 + k])
+    L2 = int(st[D + 6 + k])
+    L3 = int(st[D + 7 + k])
+    g0 = st[D + 20 + k]
+    g1 = st[D + 21 + k]
+    g2 = st[D + 22 + k]
+    g3 = st[D + 23 + k]
+    h0 = st[D + 36 + k]
+    h1 = st[D + 37 + k]
+    h2 = st[D + 38 + k]
+    h3 = st[D + 39 + k]
+    i0 = int(st[D + 60 + k])
+    i1 = int(st[D + 61 + k])
+    i2 = int(st[D + 62 + k])
+    i3 = int(st[D + 63 + k])
+    f0 = st[D + 76 + k]
+    f1 = st[D + 77 + k]
+    f2 = st[D + 78 + k]
+    f3 = st[D + 79 + k]
     a = 1.0 - damp
     i = 0
     while i < n:
-        m = min(n - i, L - idx)
-        p = off + idx
+        m = min(n - i, L0 - i0, L1 - i1, L2 - i2, L3 - i3)
+        # views of the segment: indices from 0 up, so no negative-index handling in the loop
+        r0 = st[o0 + i0:o0 + i0 + m]
+        r1 = st[o1 + i1:o1 + i1 + m]
+        r2 = st[o2 + i2:o2 + i2 + m]
+        r3 = st[o3 + i3:o3 + i3 + m]
+        xs = st[x0 + i:x0 + i + m]
+        ac = st[acc + i:acc + i + m]
         for j in range(m):
-            y = st[p + j]
-            fs = y * a + fs * damp
-            st[p + j] = st[x0 + i + j] * gin + g * fs
-            st[acc + i + j] += y
+            x = xs[j]
+            y0 = r0[j]
+            y1 = r1[j]
+            y2 = r2[j]
+            y3 = r3[j]
+            f0 = y0 * a + f0 * damp
+            f1 = y1 * a + f1 * damp
+            f2 = y2 * a + f2 * damp
+            f3 = y3 * a + f3 * damp
+            r0[j] = x * h0 + g0 * f0
+            r1[j] = x * h1 + g1 * f1
+            r2[j] = x * h2 + g2 * f2
+            r3[j] = x * h3 + g3 * f3
+            ac[j] = (((ac[j] + y0) + y1) + y2) + y3
         i += m
-        idx += m
-        if idx >= L:
-            idx = 0
-    st[D + 60 + k] = idx
-    st[D + 76 + k] = fs
-
-
-@njit(cache=True, nogil=True)
-def _comb_pair(st, k, x0, accl, accr, n, damp):
-    """Run left comb k and right comb k+8 together (two independent recurrences interleave)."""
-    ol = int(st[k])
-    orr = int(st[k + 8])
-    Ll = int(st[D + 4 + k])
-    Lr = int(st[D + 12 + k])
-    gl = st[D + 20 + k]
-    gr = st[D + 28 + k]
-    gil = st[D + 36 + k]
-    gir = st[D + 44 + k]
-    il = int(st[D + 60 + k])
-    ir = int(st[D + 68 + k])
-    fl = st[D + 76 + k]
-    fr = st[D + 84 + k]
-    a = 1.0 - damp
-    i = 0
-    while i < n:
-        m = min(n - i, Ll - il, Lr - ir)
-        pl = ol + il
-        pr = orr + ir
-        for j in range(m):
-            x = st[x0 + i + j]
-            yl = st[pl + j]
-            yr = st[pr + j]
-            fl = yl * a + fl * damp
-            fr = yr * a + fr * damp
-            st[pl + j] = x * gil + gl * fl
-            st[pr + j] = x * gir + gr * fr
-            st[accl + i + j] += yl
-            st[accr + i + j] += yr
-        i += m
-        il += m
-        ir += m
-        if il >= Ll:
-            il = 0
-        if ir >= Lr:
-            ir = 0
-    st[D + 60 + k] = il
-    st[D + 68 + k] = ir
-    st[D + 76 + k] = fl
-    st[D + 84 + k] = fr
+        i0 += m
+        i1 += m
+        i2 += m
+        i3 += m
+        if i0 >= L0:
+            i0 = 0
+        if i1 >= L1:
+            i1 = 0
+        if i2 >= L2:
+            i2 = 0
+        if i3 >= L3:
+            i3 = 0
+    st[D + 60 + k] = i0
+    st[D + 61 + k] = i1
+    st[D + 62 + k] = i2
+    st[D + 63 + k] = i3
+    st[D + 76 + k] = f0
+    st[D + 77 + k] = f1
+    st[D + 78 + k] = f2
+    st[D + 79 + k] = f3
 
 
 @njit(cache=True, nogil=True)
@@ -219,8 +230,10 @@ def reverb_kernel(pp, pc, st, buf, n, sr):
         st[AL + i] = 0.0
         st[AR + i] = 0.0
     st[D + 100] = float((pw + n) & pmask)
-    for k in range(8):
-        _comb_pair(st, k, X, AL, AR, n, damp)
+    _comb4(st, 0, X, AL, n, damp)
+    _comb4(st, 4, X, AL, n, damp)
+    _comb4(st, 8, X, AR, n, damp)
+    _comb4(st, 12, X, AR, n, damp)
     for k in range(4):
         _allpass(st, k, AL, n)
     for k in range(4, 8):
