@@ -4,6 +4,10 @@ The limiter looks ``st[0]`` samples ahead (1.5 ms): the gain it needs for every 
 lookahead window is min-held over the window (a monotonic deque: O(1) per sample), approached with a
 fast one-pole (time constant a fifth of the window) and released with ``release_ms``. Whatever
 residue remains is clamped at the ceiling, so no sample above the ceiling ever leaves.
+
+While nothing needs limiting (unity gain, no reduction pending in the window, no sample of the block
+over the ceiling) a block takes a fast path that is the same delay line without the per-sample
+window bookkeeping; it leaves the state exactly as the per-sample path would.
 """
 
 from __future__ import annotations
@@ -29,6 +33,20 @@ def limiter_init(st, sr: float, max_block: int) -> None:
     """Set the lookahead length (samples) and start with unity gain (no fade-in at start)."""
     st[0] = float(int(round(LOOKAHEAD_S * sr)))
     st[2] = 1.0
+
+
+RELEASE_SNAP = 1e-9
+"""A releasing gain within this of unity (1e-9, about 1e-8 dB) is set to exactly 1."""
+
+
+@njit(cache=True, nogil=True)
+def _under(buf, n, g0, g1, inv, c):
+    """True if no sample of ``buf[:, :n]`` times the gain ramp g0 -> g1 exceeds the ceiling ``c``."""
+    for i in range(n):
+        g = g0 + (g1 - g0) * ((i + 1) * inv)
+        if abs(buf[0, i] * g) > c or abs(buf[1, i] * g) > c:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -57,6 +75,33 @@ def master_kernel(pp, pc, st, buf, n, sr):
     a_rel = 1.0 - math.exp(-1000.0 / (max(pc[2], 1.0) * sr))
     inv = 1.0 / n if n > 0 else 0.0
     gmin = 1.0
+    # ring positions of the deque's head and tail (qh % r, qt % r), kept without integer division
+    hi = qh % r
+    ti = qt % r
+    if env == 1.0 and (qt == qh or st[qv + hi] >= 1.0) and _under(buf, n, g0, g1, inv, c):
+        # nothing to limit in the window nor in this block: the limiter is a delay line
+        for i in range(n):
+            t = (i + 1) * inv
+            g = g0 + (g1 - g0) * t
+            rd = pos + 1
+            if rd >= r:
+                rd = 0
+            st[dl + pos] = buf[0, i] * g
+            st[dr + pos] = buf[1, i] * g
+            m = m0 + (m1 - m0) * t
+            buf[0, i] = min(c, max(-c, st[dl + rd])) * m
+            buf[1, i] = min(c, max(-c, st[dr + rd])) * m
+            pos = rd
+        if n > 0:  # the deque the per-sample path would leave: one entry, gain 1 at the last sample
+            st[qv + hi] = 1.0
+            st[qi + hi] = idx + n - 1
+            qt = qh + 1
+        st[1] = 1.0
+        st[3] = pos
+        st[4] = idx + n
+        st[5] = qh
+        st[6] = qt
+        return
     for i in range(n):
         t = (i + 1) * inv
         g = g0 + (g1 - g0) * t
@@ -68,19 +113,31 @@ def master_kernel(pp, pc, st, buf, n, sr):
             req = c / pk
         # window minimum of the last r required gains (monotonic deque, ring of r slots): drop what left
         # the window first, so the push never overwrites a live slot
-        while qt > qh and st[qi + qh % r] <= idx - r:
+        while qt > qh and st[qi + hi] <= idx - r:
             qh += 1
-        while qt > qh and st[qv + (qt - 1) % r] >= req:
+            hi += 1
+            if hi == r:
+                hi = 0
+        while qt > qh:
+            tl = ti - 1 if ti > 0 else r - 1
+            if st[qv + tl] < req:
+                break
             qt -= 1
-        st[qv + qt % r] = req
-        st[qi + qt % r] = idx
+            ti = tl
+        st[qv + ti] = req
+        st[qi + ti] = idx
         qt += 1
-        target = st[qv + qh % r]
+        ti += 1
+        if ti == r:
+            ti = 0
+        target = st[qv + hi]
         idx += 1
         if target < env:
             env += (target - env) * a_att
         else:
             env += (target - env) * a_rel
+            if target == 1.0 and env > 1.0 - RELEASE_SNAP:
+                env = 1.0  # a one-pole never reaches its target in floating point: finish the release
         # the delay line: read the sample that entered L samples ago (pos is the oldest after write)
         rd = pos + 1
         if rd >= r:

@@ -362,10 +362,13 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
         if rw + n - int(a[H_REC_R]) > rcap:
             a[H_REC_DROPS] += n
         else:
+            p = rw % rcap
             for i in range(n):
-                p = (rw + i) % rcap
                 a[rb + p] = np.float64(np.float32(main[0, i]))
                 a[rb + rcap + p] = np.float64(np.float32(main[1, i]))
+                p += 1
+                if p == rcap:
+                    p = 0
             a[H_REC_W] = rw + n
     a[H_FRAMES] += n
     a[H_CALLBACKS] += 1.0
