@@ -53,6 +53,24 @@ def test_output_finite_nonsilent_deterministic(tiny_model):
     assert not np.array_equal(a, c)
 
 
+def test_refined_reconstruction_by_default_within_latency_budget(tiny_model):
+    from livehost.ml.generator import rtpghi as R
+
+    path, _ = tiny_model
+    g = FrameGenerator(path, seed=0)
+    assert isinstance(g.recon.ola, R.RTISILA)
+    assert g.recon.rtisi_iters == R.DEFAULT_RTISI_ITERS >= 1 and g.recon.rtisi_lookahead == R.DEFAULT_RTISI_LOOKAHEAD
+    assert g.latency == g.recon.latency == 1024 // 2 + (1 + R.DEFAULT_RTISI_LOOKAHEAD) * 256
+    assert 1000.0 * g.latency / g.sr <= 100.0  # the generator's latency budget (ms)
+    alone = FrameGenerator(path, seed=0, rtisi_iters=0)
+    assert isinstance(alone.recon.ola, R.OverlapAdd) and alone.latency == 512 + 256
+    a, b = g.generate(1.0), alone.generate(1.0)
+    assert np.all(np.isfinite(a)) and not np.array_equal(a, b)
+    # the same frames, just refined and later: similar loudness
+    ra, rb = np.sqrt(np.mean(a[4000:] ** 2)), np.sqrt(np.mean(b[4000:] ** 2))
+    assert 0.5 < ra / rb < 2.0
+
+
 def test_state_carries_across_blocks(tiny_model):
     path, _ = tiny_model
     g = FrameGenerator(path, seed=2)

@@ -1,7 +1,8 @@
 """Running a generator model live: one frame per ONNX step, rebuilt to audio, resampled, streamed.
 
 - :func:`load_model`: the ONNX session (one thread) and its card, with one-line errors naming the file.
-- :class:`FrameGenerator`: the model at its own rate, ``step()`` -> ``hop`` samples; temperature
+- :class:`FrameGenerator`: the model at its own rate, ``step()`` -> ``hop`` samples (spectral frames
+  through RTPGHI refined by RTISI-LA, :mod:`livehost.ml.generator.rtpghi`); temperature
   (noise on the LSTM input), freeze (loop the last half second, model paused), priming from audio.
 - :class:`StreamResampler`: windowed-sinc sample-rate conversion with state (any rate pair).
 - :class:`GeneratorWorker`: a thread that keeps a ``generator`` node's payload ring ~100 ms ahead of
@@ -24,7 +25,7 @@ from livehost.dsp.generator import G_CAP, G_EVENTS, G_HEAD, G_R, G_UNDER, G_W
 from livehost.engine import layout as L
 from livehost.errors import LivehostError
 from livehost.ml.generator.model import FeatureSetup
-from livehost.ml.generator.rtpghi import StreamingReconstructor
+from livehost.ml.generator.rtpghi import DEFAULT_RTISI_ITERS, DEFAULT_RTISI_LOOKAHEAD, StreamingReconstructor
 
 CARD_FORMAT = "livehost-generator-card/1"
 FREEZE_S = 0.5  #: loop length of ``freeze`` (s)
@@ -93,12 +94,17 @@ class FrameGenerator:
     """A generator model stepped one frame at a time (not thread-safe by itself).
 
     model_path: ``.onnx`` with its card beside it; seed: noise and random-phase seed (a fixed seed
-    gives the same audio); threads: onnxruntime intra-op threads.
+    gives the same audio); threads: onnxruntime intra-op threads; rtisi_iters, rtisi_lookahead: the
+    RTISI-LA refinement of the RTPGHI phase (passes per frame, frames of look-ahead; ``rtisi_iters=0``
+    is RTPGHI alone), see :class:`~livehost.ml.generator.rtpghi.StreamingReconstructor`.
     Attributes: ``sr`` (model rate, Hz), ``hop`` (samples per step), ``temperature`` (noise std on the
-    LSTM input in feature standard deviations), ``freeze`` (bool).
+    LSTM input in feature standard deviations), ``freeze`` (bool), ``latency`` (samples at ``sr``,
+    spectral models: the frame made by step ``k`` is heard centred on output sample ``k * hop +
+    latency``, ``latency`` samples after the first sample that step returns; 0 for waveform models).
     """
 
-    def __init__(self, model_path: str | os.PathLike, seed: int = 0, threads: int = 1):
+    def __init__(self, model_path: str | os.PathLike, seed: int = 0, threads: int = 1,
+                 rtisi_iters: int = DEFAULT_RTISI_ITERS, rtisi_lookahead: int = DEFAULT_RTISI_LOOKAHEAD):
         self.path = str(model_path)
         self.sess, self.card = load_model(model_path, threads)
         self.setup = FeatureSetup.from_dict(self.card["features"])
@@ -110,8 +116,10 @@ class FrameGenerator:
         self.seed = int(seed)
         self.temperature = float(self.card.get("default_temperature", 0.3))
         self.freeze = False
+        self.rtisi_iters, self.rtisi_lookahead = int(rtisi_iters), int(rtisi_lookahead)
         self._freeze_n = int(FREEZE_S * self.sr)
         self._xf = int(XFADE_S * self.sr)
+        self._ramp = np.linspace(0.0, 1.0, self.hop, endpoint=False) + 0.5 / self.hop  # freeze crossfade
         self.reset()
 
     def reset(self) -> None:
@@ -122,8 +130,10 @@ class FrameGenerator:
         self.c = np.asarray(init["c"], np.float32).reshape(shape).copy()
         self.x = np.asarray(init["x"], np.float32).reshape(1, 1, -1).copy()
         self.rng = np.random.default_rng(self.seed)
-        self.recon = (StreamingReconstructor(self.setup.n_fft, self.hop, seed=self.seed)
+        self.recon = (StreamingReconstructor(self.setup.n_fft, self.hop, seed=self.seed,
+                                             rtisi_iters=self.rtisi_iters, rtisi_lookahead=self.rtisi_lookahead)
                       if self.setup.kind == "spectral" else None)
+        self.latency = self.recon.latency if self.recon is not None else 0
         self._hist = np.zeros(self._freeze_n + self._xf)
         self._loop = None
         self._loop_pos = 0
@@ -156,7 +166,7 @@ class FrameGenerator:
 
     def step(self) -> np.ndarray:
         """The next ``hop`` samples (float64, linear amplitude, model rate)."""
-        ramp = np.linspace(0.0, 1.0, self.hop, endpoint=False) + 0.5 / self.hop
+        ramp = self._ramp
         if self.freeze:
             if self._loop is None:
                 seg = self._hist.copy()
