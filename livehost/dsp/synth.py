@@ -165,7 +165,8 @@ def _env_release(st, e, frames):
 @njit(cache=True, nogil=True)
 def _env_advance(st, e, m, a_inc, d_frames, sus):
     """Run the envelope at ``st[e:e+5]`` for ``m`` frames; returns its level. Stages: 0 idle,
-    1 attack, 2 decay, 3 sustain, 4 release."""
+    1 attack, 2 decay, 3 sustain, 4 release.  ``_render`` runs the same stages inline for the
+    amplitude envelope (see the note there): a change here goes there too."""
     stg = st[e]
     y = st[e + 1]
     for _ in range(m):
@@ -507,7 +508,9 @@ def _render(st, vb, out, s0, s1, wave, ftype, a_inc, d_frames, sus):
     rng = np.int64(st[vb + V_RNG])
     alive = True
     for i in range(s0, s1):
-        # amplitude envelope
+        # amplitude envelope: the stage logic of _env_advance, written out on locals on purpose.
+        # Sharing one helper (inline="always" returning (stage, level)) measured 4.8 -> 7.0 us per
+        # voice per block in benchmarks/synth.py (9.2 without inline); keep the two in step.
         if stg == 1.0:
             y += a_inc
             if y >= 1.0:
