@@ -27,16 +27,19 @@ def need_jack():
 XRUN_ATTEMPTS = 3
 """Real-time measurements on the JACK dummy server are taken at most this many times."""
 
-XRUN_NOISE = 0.001
-"""Fraction of callbacks a take may see flagged by JACK and still pass (0.1 %).
+XRUN_NOISE = 0.005
+"""Fraction of callbacks a take may see flagged by JACK and still pass (0.5 %).
 
 Why: on these 2-core virtual machines the JACK server itself, or its wake-up of our client, is
-sometimes late: its log says ``JackTimedDriver::Process XRun`` or ``client = PortAudio was not
-finished, state = Triggered`` (our callback had not even been started) while livehost's DSP load stays
-far inside the block (measured: dsp_load_max 0.08-0.13, 0-3 flagged callbacks in 7 500-23 000,
-different tests on different runs, none reproducible alone). A callback that took the GIL has ~94 %
-of its callbacks flagged (``../shared/research/realtime.md``), in every take: the bound still fails it
-a thousand times over. The exact counts are reported by ``benchmarks/realtime.py``."""
+sometimes late: its log says ``JackTimedDriver::Process XRun = 20 usec`` (the dummy driver's own
+timer woke late) or ``client = PortAudio was not finished, state = Triggered`` (our callback had not
+even been started) while livehost's DSP load stays far inside the block. Measured: dsp_load_max
+0.08-0.13 with 0-3 flagged callbacks in 7 500-23 000 on a quiet host; on a host with 2-3 % CPU steal
+(``/proc/stat``), 3 flagged in 7 500 callbacks for an *empty* patch with nothing else running, and
+2-9 in 1 879-7 500 for the default patch with or without a busy Python thread. A callback that took the
+GIL has ~94 % of its callbacks flagged (``../shared/research/realtime.md``), in every take: the bound
+still fails it two hundred times over, and the DSP-load assertions beside it catch a slow graph. The
+exact counts are reported by ``benchmarks/realtime.py``."""
 
 
 def clean_take(measure, attempts: int = XRUN_ATTEMPTS) -> tuple[dict, list[dict]]:
