@@ -27,19 +27,26 @@ def need_jack():
 XRUN_ATTEMPTS = 3
 """Real-time measurements on the JACK dummy server are taken at most this many times."""
 
-XRUN_NOISE = 0.005
-"""Fraction of callbacks a take may see flagged by JACK and still pass (0.5 %).
+XRUN_NOISE = 0.02
+"""Fraction of callbacks a take may see flagged by JACK and still pass (2 %).
 
-Why: on these 2-core virtual machines the JACK server itself, or its wake-up of our client, is
-sometimes late: its log says ``JackTimedDriver::Process XRun = 20 usec`` (the dummy driver's own
-timer woke late) or ``client = PortAudio was not finished, state = Triggered`` (our callback had not
-even been started) while livehost's DSP load stays far inside the block. Measured: dsp_load_max
-0.08-0.13 with 0-3 flagged callbacks in 7 500-23 000 on a quiet host; on a host with 2-3 % CPU steal
-(``/proc/stat``), 3 flagged in 7 500 callbacks for an *empty* patch with nothing else running, and
-2-9 in 1 879-7 500 for the default patch with or without a busy Python thread. A callback that took the
-GIL has ~94 % of its callbacks flagged (``../shared/research/realtime.md``), in every take: the bound
-still fails it two hundred times over, and the DSP-load assertions beside it catch a slow graph. The
-exact counts are reported by ``benchmarks/realtime.py``."""
+Why: on these 2-core virtual machines the JACK server itself, or its wake-up of its clients, is late
+whenever the host is busy: its log says ``JackTimedDriver::Process XRun = 20 usec`` (the dummy
+driver's own timer woke late) or ``client = ... was not finished, state = Triggered`` (the client had
+not even been started), for every client alike, the test's own rtmidi keyboard included. Measured:
+on a quiet host 0-3 flagged callbacks in 7 500-23 000 (dsp_load_max 0.08-0.13); on a host with
+2-3 % CPU steal (``/proc/stat``), 3-15 in 3 745-7 500 callbacks for the default patch *and for an
+empty one with nothing else running* (up to 0.4 %), while a CI run's jackd log held 692 late timer
+wake-ups and 309 late starts of the keyboard client. A callback that took the GIL has ~94 % of its
+callbacks flagged (``../shared/research/realtime.md``), in every take: the bound still fails it by
+far, and the DSP-load assertions beside it catch a slow graph. The exact counts, and the strict
+0-xrun figures on a quiet host, are ``benchmarks/realtime.py``'s job."""
+
+
+def takes_summary(takes: list[dict]) -> list[tuple]:
+    """(xruns, jack_xruns, callbacks, dsp_load_p99, dsp_load_max) of each take, for assertion messages."""
+    return [(t.get("xruns"), t.get("jack_xruns"), t.get("callbacks"), round(t.get("dsp_load_p99", -1), 4),
+             round(t.get("dsp_load_max", -1), 4)) for t in takes]
 
 
 def clean_take(measure, attempts: int = XRUN_ATTEMPTS) -> tuple[dict, list[dict]]:

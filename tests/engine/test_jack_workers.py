@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import ROOT
-from tests.jackutil import clean_take, need_jack, realtime_ok
+from tests.jackutil import clean_take, need_jack, realtime_ok, takes_summary
 from tests.synth.util import fit_freq
 
 pytestmark = pytest.mark.jack
@@ -49,7 +49,7 @@ def test_classifier_worker_on_jack_no_xruns_and_classifies(tmp_path):
     assert s["worker_problems"] == []
     assert s["classifications"] >= 1, s["classifier"]
     assert len(s["classifier"]["top3"]) == 3 and s["classifier"]["error"] is None
-    assert realtime_ok(s), takes
+    assert realtime_ok(s), takes_summary(takes)
 
 
 def test_generator_on_jack_no_xruns_no_underruns(tmp_path):
@@ -57,7 +57,7 @@ def test_generator_on_jack_no_xruns_no_underruns(tmp_path):
                                        "--output", str(tmp_path / "gen.wav")))
     assert s["worker_problems"] == []
     assert s["generator_underruns"] == 0 and s["generator_underrun_frames"] == 0, s
-    assert realtime_ok(s), takes
+    assert realtime_ok(s), takes_summary(takes)
     y, sr = sf.read(tmp_path / "gen.wav", always_2d=True)
     assert np.isfinite(y).all() and np.sqrt(np.mean(y[sr:] ** 2)) > 1e-3  # it played, after its warm-up
 
