@@ -83,6 +83,44 @@ def meter(a, slot, buf, n):
 
 
 @njit(cache=True, nogil=True)
+def mix_meter(a, slot, buf, dry, n, w0, w1):
+    """In one pass: check the kernel's output ``buf[:, :n]`` is sane (finite, within +-SANE), mix it
+    with ``dry`` at the wet level ramping w0 -> w1, and meter the result into ``slot``.  False (and
+    ``buf`` partly mixed, the meter untouched) at the first insane sample: the caller resets the node."""
+    m = int(a[H_METER]) + slot * METER_W
+    pk0 = 0.0
+    pk1 = 0.0
+    ms0 = 0.0
+    ms1 = 0.0
+    inv = 1.0 / n
+    for i in range(n):
+        k0 = buf[0, i]
+        k1 = buf[1, i]
+        if not (abs(k0) <= SANE and abs(k1) <= SANE):
+            return False
+        w = w0 + (w1 - w0) * ((i + 1) * inv)
+        d0 = dry[0, i]
+        d1 = dry[1, i]
+        v0 = d0 + w * (k0 - d0)
+        v1 = d1 + w * (k1 - d1)
+        buf[0, i] = v0
+        buf[1, i] = v1
+        a0 = abs(v0)
+        a1 = abs(v1)
+        if a0 > pk0:
+            pk0 = a0
+        if a1 > pk1:
+            pk1 = a1
+        ms0 += v0 * v0
+        ms1 += v1 * v1
+    a[m] = pk0
+    a[m + 1] = pk1
+    a[m + 2] = ms0 / n if n > 0 else 0.0
+    a[m + 3] = ms1 / n if n > 0 else 0.0
+    return True
+
+
+@njit(cache=True, nogil=True)
 def pop_midi(a, n):
     """Move the ring's events due in this block (stamp < frames + n, or -1) to the block-event list."""
     bev = int(a[H_BEV])
@@ -147,14 +185,7 @@ def run_node(a, bufs, row, n, sr):
             return
     else:
         # the guard looks at the kernel's own output, before it is mixed with the dry signal
-        if meter(a, slot, buf, n):
-            inv = 1.0 / n
-            for i in range(n):
-                w = w0 + (w1 - w0) * ((i + 1) * inv)
-                for ch in range(2):
-                    d = dry[ch, i]
-                    buf[ch, i] = d + w * (buf[ch, i] - d)
-            meter(a, slot, buf, n)
+        if mix_meter(a, slot, buf, dry, n, w0, w1):
             return
     # non-finite or runaway output: reset the node's state, pass its input on, count it
     rs = int(a[row + R_RESET])
@@ -325,34 +356,53 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
     master_kernel(a[mp + 2 * mnp + P_OWN:mp + 3 * mnp], a[mp + mnp + P_OWN:mp + 2 * mnp], mst, main, n, sr)
     if mst[1] < a[H_LIM_MIN]:
         a[H_LIM_MIN] = mst[1]
-    for ch in range(2):
-        for i in range(n):
-            if not math.isfinite(main[ch, i]):  # cannot happen after the clamp; belt and braces
-                main[ch, i] = 0.0
-    meter(a, SLOT_MASTER, main, n)
-    # device output (mono devices get the mid signal)
-    if out_ch == 1:
-        for i in range(n):
-            out[off + i, 0] = np.float32(0.5 * (main[0, i] + main[1, i]))
-    elif out_ch >= 2:
-        for i in range(n):
-            out[off + i, 0] = np.float32(main[0, i])
-            out[off + i, 1] = np.float32(main[1, i])
-            for ch in range(2, out_ch):
-                out[off + i, ch] = np.float32(0.0)
-    # analysis tap: input mid, output L, R
+    # one pass after the master: non-finite guard (cannot trigger after the clamp; belt and braces),
+    # master meter, device output (mono devices get the mid signal), analysis tap (input mid, output L, R)
     tb = int(a[H_TAP])
     cap = int(a[H_TAP_CAP])
     w = int(a[H_TAP_W])
     inb = bufs[BUF_TAP]  # the program keeps a copy of the summed sources here
     p = w % cap
+    mm = int(a[H_METER]) + SLOT_MASTER * METER_W
+    pk0 = 0.0
+    pk1 = 0.0
+    ms0 = 0.0
+    ms1 = 0.0
     for i in range(n):
+        v0 = main[0, i]
+        v1 = main[1, i]
+        if not math.isfinite(v0):
+            v0 = 0.0
+            main[0, i] = 0.0
+        if not math.isfinite(v1):
+            v1 = 0.0
+            main[1, i] = 0.0
+        a0 = abs(v0)
+        a1 = abs(v1)
+        if a0 > pk0:
+            pk0 = a0
+        if a1 > pk1:
+            pk1 = a1
+        ms0 += v0 * v0
+        ms1 += v1 * v1
+        if out_ch == 1:
+            out[off + i, 0] = np.float32(0.5 * (v0 + v1))
+        elif out_ch >= 2:
+            out[off + i, 0] = np.float32(v0)
+            out[off + i, 1] = np.float32(v1)
+            for ch in range(2, out_ch):
+                out[off + i, ch] = np.float32(0.0)
         a[tb + p] = 0.5 * (inb[0, i] + inb[1, i])
-        a[tb + cap + p] = main[0, i]
-        a[tb + 2 * cap + p] = main[1, i]
+        a[tb + cap + p] = v0
+        a[tb + 2 * cap + p] = v1
         p += 1
         if p == cap:
             p = 0
+    if pk0 <= SANE and pk1 <= SANE:
+        a[mm] = pk0
+        a[mm + 1] = pk1
+        a[mm + 2] = ms0 / n if n > 0 else 0.0
+        a[mm + 3] = ms1 / n if n > 0 else 0.0
     a[H_TAP_W] = w + n
     # record ring (float32-rounded so recordings equal what the device got)
     if a[H_REC_ON] != 0.0:
