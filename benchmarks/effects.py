@@ -6,7 +6,9 @@ pedalboard gets the mono block (1 x 128, float32) through ``board(x, sr, reset=F
 Each livehost measurement calls one numba function per block from Python (the chain's kernels
 called in sequence inside it over preallocated parameter/state vectors), so the Python -> numba
 dispatch is counted once per block, as pedalboard's Python -> C++ call is.  The "in-loop" column is
-the same work with the block loop inside numba (pure DSP cost).
+the same work with the block loop inside numba (pure DSP cost).  livehost and pedalboard are timed
+in turns (600 blocks each, 25 rounds, the best round kept for each), so a slow spell of a shared
+machine falls on both alike.
 
 Pitch shift: the same per-block cost for ``pitch_shift`` (+7 semitones) against pedalboard's Rubber Band
 ``PitchShift(7)``, and the pitch accuracy of both: sines (220, 440, 1000 Hz) shifted by +7, -12, +5
@@ -78,28 +80,32 @@ def build(chain, reg):
     return run, loop, P, S
 
 
-def time_livehost(chain, reg, x, blocks, repeats):
-    """(us per block with one Python call per block, us per block with the loop in numba)."""
+def _livehost_timers(chain, reg, x):
+    """(one-call-per-block timer, in-loop timer) for the chain: each ``timer(blocks) -> seconds``."""
     run, loop, P, S = build(chain, reg)
     buf = np.zeros((2, BLOCK))
     m = len(x) // BLOCK
     run(P, S, buf, x, 0, BLOCK, SR)
     loop(P, S, buf, x, 2, SR)
-    best = best_loop = float("inf")
-    for _ in range(repeats):
+
+    def per_call(blocks):
         t = time.perf_counter()
         for b in range(blocks):
             run(P, S, buf, x, (b % m) * BLOCK, BLOCK, SR)
-        best = min(best, (time.perf_counter() - t) / blocks)
+        dt = time.perf_counter() - t
+        assert np.all(np.isfinite(buf))
+        return dt
+
+    def in_loop(blocks):
         t = time.perf_counter()
         loop(P, S, buf, x, blocks, SR)
-        best_loop = min(best_loop, (time.perf_counter() - t) / blocks)
-    assert np.all(np.isfinite(buf))
-    return best * 1e6, best_loop * 1e6
+        return time.perf_counter() - t
+
+    return per_call, in_loop
 
 
-def time_pedalboard(plugins, x, blocks, repeats):
-    """us per block of pedalboard.Pedalboard(plugins) on mono float32 128-frame blocks."""
+def _pedalboard_timer(plugins, x):
+    """``timer(blocks) -> seconds`` of pedalboard.Pedalboard(plugins) on mono float32 128-frame blocks."""
     import pedalboard
 
     board = pedalboard.Pedalboard(plugins)
@@ -107,13 +113,32 @@ def time_pedalboard(plugins, x, blocks, repeats):
     views = [xs[None, b * BLOCK:(b + 1) * BLOCK] for b in range(len(xs) // BLOCK)]
     m = len(views)
     board(views[0], SR, reset=False)
-    best = float("inf")
-    for _ in range(repeats):
+
+    def timer(blocks):
         t = time.perf_counter()
         for b in range(blocks):
             board(views[b % m], SR, reset=False)
-        best = min(best, (time.perf_counter() - t) / blocks)
-    return best * 1e6
+        return time.perf_counter() - t
+
+    return timer
+
+
+def measure(timers, blocks, repeats):
+    """Best microseconds per block of each timer, the timers taking turns ``repeats`` times, so that a
+    slow spell of a shared machine falls on all of them alike."""
+    best = [float("inf")] * len(timers)
+    for _ in range(repeats):
+        for k, timer in enumerate(timers):
+            best[k] = min(best[k], timer(blocks) / blocks)
+    return [b * 1e6 for b in best]
+
+
+def time_case(chain, reg, x, plugins, blocks, repeats):
+    """(livehost us/block one call per block, livehost in-loop us/block, pedalboard us/block or None)."""
+    per_call, in_loop = _livehost_timers(chain, reg, x)
+    timers = [per_call, in_loop] + ([_pedalboard_timer(plugins, x)] if plugins is not None else [])
+    got = measure(timers, blocks, repeats)
+    return got[0], got[1], (got[2] if plugins is not None else None)
 
 
 def cases(reg):
@@ -203,8 +228,8 @@ def _max_abs(v):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    ap.add_argument("--blocks", type=int, default=3000, help="blocks per timing run")
-    ap.add_argument("--repeats", type=int, default=5, help="timing runs (best is kept)")
+    ap.add_argument("--blocks", type=int, default=600, help="blocks per timing run")
+    ap.add_argument("--repeats", type=int, default=25, help="timing runs, taking turns (best is kept)")
     a = ap.parse_args(argv)
     reg = load_all()
     x = np.random.default_rng(0).uniform(-0.5, 0.5, BLOCK * 375)  # 1 s of noise
@@ -215,13 +240,11 @@ def main(argv=None):
                      "pedalboard's chain keeps its Delay")
     rows = {}
     for label, ch, pbf in single:
-        lh, lh_loop = time_livehost(ch, reg, x, a.blocks, a.repeats)
-        pbt = time_pedalboard(pbf(), x, a.blocks, a.repeats) if pbf else None
+        lh, lh_loop, pbt = time_case(ch, reg, x, pbf() if pbf else None, a.blocks, a.repeats)
         rows[label] = {"livehost_us_per_block": lh, "livehost_in_loop_us_per_block": lh_loop,
                        "pedalboard_us_per_block": pbt, "ratio": (lh / pbt) if pbt else None}
-    lh, lh_loop = time_livehost(chain, reg, x, a.blocks, a.repeats)
-    pbt = time_pedalboard(pb_chain(), x, a.blocks, a.repeats)
-    empty, _ = time_livehost([], reg, x, a.blocks, a.repeats)
+    lh, lh_loop, pbt = time_case(chain, reg, x, pb_chain(), a.blocks, a.repeats)
+    empty, _, _ = time_case([], reg, x, None, a.blocks, a.repeats)
     acc = pitch_accuracy(reg) if "pitch_shift" in reg else None
     ps = rows.get("pitch_shift +7 st", {})
     out = {

@@ -23,6 +23,8 @@ base-rate samples at low frequencies (:data:`GROUP_DELAY`; it rises towards 20 k
 The kernel runs three passes over the block, both channels in each: (1) upsample to 4x into a
 scratch buffer (filter memories in registers), (2) drive + shaper over the scratch (a plain loop
 that vectorises), (3) downsample, DC blocker, tone filter and output gain fused into one loop.
+When both channels would compute the same samples (equal input rows and equal memories: a mono
+source, the usual microphone) only the left one runs and is copied: the same output, half the work.
 
 State layout (float64 slots; ``mb`` = max_block)::
 
@@ -362,6 +364,72 @@ def _downsample(buf, n, st, R, F, G, SL, SR, r_dc, b0, b1, b2, a1, a2, o0, do):
 
 
 @njit(cache=True, nogil=True)
+def _dual_mono(buf, n, st, R, F, G):
+    """True when both channels would compute the same thing: equal input rows and equal filter, DC
+    blocker and tone memories (a mono source through symmetric effects).  Then one channel is run and
+    copied, which gives the very same samples as running both."""
+    for i in range(n):
+        if buf[0, i] != buf[1, i]:
+            return False
+    for k in range(_PER_CH):
+        if st[F + k] != st[G + k]:
+            return False
+    return st[R] == st[R + 2] and st[R + 1] == st[R + 3] and st[R + 10] == st[R + 12] \
+        and st[R + 11] == st[R + 13]
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _upsample_mono(buf, n, st, F, SL):
+    """:func:`_upsample` for the left channel only (see :func:`_dual_mono`)."""
+    ul1 = (st[F], st[F + 1], st[F + 2], st[F + 3], st[F + 4], st[F + 5])
+    ul2 = (st[F + 6], st[F + 7], st[F + 8], st[F + 9])
+    for i in range(n):
+        a, b, ul1 = _up1(buf[0, i], ul1)
+        v0, v1, ul2 = _up2(a, ul2)
+        v2, v3, ul2 = _up2(b, ul2)
+        SL[4 * i] = v0
+        SL[4 * i + 1] = v1
+        SL[4 * i + 2] = v2
+        SL[4 * i + 3] = v3
+    for k in range(6):
+        st[F + k] = ul1[k]
+    for k in range(4):
+        st[F + 6 + k] = ul2[k]
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _downsample_mono(buf, n, st, R, F, SL, r_dc, b0, b1, b2, a1, a2, o0, do):
+    """:func:`_downsample` for the left channel only, written to both rows (see :func:`_dual_mono`)."""
+    dl2 = (st[F + 10], st[F + 11], st[F + 12], st[F + 13], st[F + 14])
+    dl1 = (st[F + 15], st[F + 16], st[F + 17], st[F + 18], st[F + 19], st[F + 20], st[F + 21])
+    xl1 = st[R + 10]
+    yl1 = st[R + 11]
+    zl1 = st[R]
+    zl2 = st[R + 1]
+    for i in range(n):
+        j = 4 * i
+        p, dl2 = _down2(SL[j], SL[j + 1], dl2)
+        q, dl2 = _down2(SL[j + 2], SL[j + 3], dl2)
+        xl, dl1 = _down1(p, q, dl1)
+        yl1 = xl - xl1 + r_dc * yl1
+        xl1 = xl
+        yl = b0 * yl1 + zl1
+        zl1 = b1 * yl1 - a1 * yl + zl2
+        zl2 = b2 * yl1 - a2 * yl
+        g = o0 + do * (i + 1)
+        buf[0, i] = yl * g
+        buf[1, i] = yl * g
+    for k in range(5):
+        st[F + 10 + k] = dl2[k]
+    for k in range(7):
+        st[F + 15 + k] = dl1[k]
+    st[R + 10] = xl1
+    st[R + 11] = yl1
+    st[R] = zl1
+    st[R + 1] = zl2
+
+
+@njit(cache=True, nogil=True)
 def _db_gain(st, k, db):
     """10**(db/20), cached in st[k] (key) / st[k+1] (value)."""
     if st[k] == db and st[k + 1] > 0.0:
@@ -388,8 +456,12 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
     sr_ = sl + 4 * mb
     m4 = 4 * n
     G = F + _PER_CH
-    # ---- pass 1: upsample both channels to 4x into the scratch
-    _upsample(buf, n, st, F, G, st[sl:sl + m4], st[sr_:sr_ + m4])
+    mono = _dual_mono(buf, n, st, R, F, G)
+    # ---- pass 1: upsample both channels (or the one, when they are the same) to 4x into the scratch
+    if mono:
+        _upsample_mono(buf, n, st, F, st[sl:sl + m4])
+    else:
+        _upsample(buf, n, st, F, G, st[sl:sl + m4], st[sr_:sr_ + m4])
     # ---- pass 2: drive + shaper at 4x
     shape = int(pc[1] + 0.5)
     d0 = _db_gain(st, K, pp[0])
@@ -397,7 +469,8 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
     st[K] = pc[0]
     st[K + 1] = d1
     _shape_block(st[sl:sl + m4], m4, shape, d0, d1)
-    _shape_block(st[sr_:sr_ + m4], m4, shape, d0, d1)
+    if not mono:
+        _shape_block(st[sr_:sr_ + m4], m4, shape, d0, d1)
     # ---- pass 3: downsample, DC blocker, tone low-pass, output gain
     if st[K + 4] != sr or st[K + 5] <= 0.0:
         st[K + 4] = sr
@@ -424,4 +497,14 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
     # follows them is linear
     o0 *= 0.25
     do = 0.25 * (o1 - o0 * 4.0) / n
-    _downsample(buf, n, st, R, F, G, st[sl:sl + m4], st[sr_:sr_ + m4], r_dc, b0, b1, b2, a1, a2, o0, do)
+    if mono:
+        _downsample_mono(buf, n, st, R, F, st[sl:sl + m4], r_dc, b0, b1, b2, a1, a2, o0, do)
+        # the right channel's memories are what running it would have left: the left's
+        for k in range(_PER_CH):
+            st[G + k] = st[F + k]
+        st[R + 2] = st[R]
+        st[R + 3] = st[R + 1]
+        st[R + 12] = st[R + 10]
+        st[R + 13] = st[R + 11]
+    else:
+        _downsample(buf, n, st, R, F, G, st[sl:sl + m4], st[sr_:sr_ + m4], r_dc, b0, b1, b2, a1, a2, o0, do)

@@ -17,7 +17,8 @@ def db_to_amp(db):
 def gain_pan(pp, pc, st, buf, n, sr):
     """Gain (dB, pp/pc[0]) and pan (-1 left .. +1 right, pp/pc[1]) ramped per sample over the block.
 
-    Pan is constant-power (sin/cos law) normalised so centre is unity on both channels.
+    Pan is constant-power (sin/cos law) normalised so centre is unity on both channels (exactly: a
+    centred mono signal stays two equal rows).
     """
     g0 = db_to_amp(pp[0])
     g1 = db_to_amp(pc[0])
@@ -25,9 +26,13 @@ def gain_pan(pp, pc, st, buf, n, sr):
     p1 = pc[1]
     inv = 1.0 / n if n > 0 else 0.0
     if p0 == p1:  # pan at rest: the pan law once per block
-        ang = (p1 + 1.0) * 0.25 * math.pi
-        gl = math.cos(ang) * math.sqrt(2.0)
-        gr = math.sin(ang) * math.sqrt(2.0)
+        if p1 == 0.0:  # centre: exactly unity on both (the sin/cos law is 1 ulp off each way)
+            gl = 1.0
+            gr = 1.0
+        else:
+            ang = (p1 + 1.0) * 0.25 * math.pi
+            gl = math.cos(ang) * math.sqrt(2.0)
+            gr = math.sin(ang) * math.sqrt(2.0)
         for i in range(n):
             g = g0 + (g1 - g0) * ((i + 1) * inv)
             buf[0, i] *= g * gl

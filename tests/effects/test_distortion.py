@@ -163,3 +163,21 @@ def test_bounded_for_any_parameters(v0, v1, scale):
         NT.kernel(p0 if b < 8 else p1, p1 if b >= 7 else p0, st, buf, 128, SR)
         assert np.all(np.isfinite(buf))
         assert np.max(np.abs(buf)) < 20.0
+
+
+@pytest.mark.parametrize("shape", ["tanh", "fold", "asym"])
+def test_mono_shortcut_is_the_same_as_both_channels(shape):
+    """A mono source runs one channel and copies it: the left output never depends on that, and a
+    channel that parts from the other later carries on from exactly the memories it would have had."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-0.5, 0.5, 20000)
+    x2 = x.copy()
+    x2[5003:] = rng.uniform(-0.5, 0.5, 20000 - 5003)  # the right channel parts mid-block
+    vals = {"shape": shape, "drive_db": 30.0, "tone_hz": 5000.0}
+    mono = run_kernel(NT, np.stack([x, x], 1), SR, block=128, **vals)
+    parted = run_kernel(NT, np.stack([x, x2], 1), SR, block=128, **vals)
+    swapped = run_kernel(NT, np.stack([x2, x], 1), SR, block=128, **vals)
+    np.testing.assert_array_equal(mono[:, 0], mono[:, 1])
+    np.testing.assert_array_equal(parted[:, 0], mono[:, 0])
+    np.testing.assert_array_equal(parted[:, 1], swapped[:, 0])
+    assert np.max(np.abs(parted[6000:, 1] - parted[6000:, 0])) > 0.1
