@@ -7,10 +7,11 @@ import math
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
-def ring_read(st, off, length, pos):
-    """4-point cubic (Catmull-Rom/Hermite) read of the ring ``st[off:off+length]`` at absolute position
-    ``pos`` (samples, any real value; wrapped modulo ``length``)."""
+@njit(cache=True, nogil=True, inline="always")
+def ring_taps(pos, length):
+    """Indices (i-1, i, i+1, i+2, each wrapped into ``0..length-1``) and fraction of the real ring
+    position ``pos`` (samples, any value) for a 4-point cubic read; one computation can serve several
+    rings of the same length (the channels of a stereo line)."""
     fl = math.floor(pos)
     f = pos - fl
     i = int(fl)
@@ -21,14 +22,15 @@ def ring_read(st, off, length, pos):
     im1 = i - 1 if i > 0 else length - 1
     i1 = i + 1 if i + 1 < length else 0
     i2 = i1 + 1 if i1 + 1 < length else 0
-    y0 = st[off + im1]
-    y1 = st[off + i]
-    y2 = st[off + i1]
-    y3 = st[off + i2]
-    c1 = 0.5 * (y2 - y0)
-    c2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
-    c3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
-    return ((c3 * f + c2) * f + c1) * f + y1
+    return im1, i, i1, i2, f
+
+
+@njit(cache=True, nogil=True)
+def ring_read(st, off, length, pos):
+    """4-point cubic (Catmull-Rom/Hermite) read of the ring ``st[off:off+length]`` at absolute position
+    ``pos`` (samples, any real value; wrapped modulo ``length``)."""
+    j0, j1, j2, j3, f = ring_taps(pos, length)
+    return cubic(st[off + j0], st[off + j1], st[off + j2], st[off + j3], f)
 
 
 @njit(cache=True, nogil=True)

@@ -25,7 +25,7 @@ import math
 
 from numba import njit
 
-from livehost.dsp._ring import clampf, cubic
+from livehost.dsp._ring import clampf, cubic, ring_taps
 
 MAX_TIME_MS = 4000.0
 """Longest echo time (ms) in feedback / ping-pong mode."""
@@ -111,23 +111,6 @@ def _time_samples(p, sr):
     else:
         ms = p[0]
     return ms * 1e-3 * sr
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _read_at(pos, L):
-    """Ring indices (i-1, i, i+1, i+2, wrapped into 0..L-1) and fraction of the real position ``pos``
-    (samples) for a 4-point cubic read; one computation serves both channels."""
-    fl = math.floor(pos)
-    f = pos - fl
-    i = int(fl)
-    if i < 0 or i >= L:  # the modulo (an integer division) only when it is needed
-        i %= L
-        if i < 0:
-            i += L
-    im1 = i - 1 if i > 0 else L - 1
-    i1 = i + 1 if i + 1 < L else 0
-    i2 = i1 + 1 if i1 + 1 < L else 0
-    return im1, i, i1, i2, f
 
 
 SNAP = 1e-6
@@ -244,7 +227,7 @@ def delay_process(pp, pc, st, buf, n, sr):
             yr = 0.0
             for r in range(1, reps + 1):
                 g *= fade
-                j0, j1, j2, j3, f = _read_at(w - r * d, L)
+                j0, j1, j2, j3, f = ring_taps(w - r * d, L)
                 yl += g * cubic(st[offl + j0], st[offl + j1], st[offl + j2], st[offl + j3], f)
                 yr += g * cubic(st[offr + j0], st[offr + j1], st[offr + j2], st[offr + j3], f)
             lpl = (1.0 - a) * yl + a * lpl
@@ -252,7 +235,7 @@ def delay_process(pp, pc, st, buf, n, sr):
             buf[0, i] = lpl
             buf[1, i] = lpr
         else:
-            j0, j1, j2, j3, f = _read_at(w - d, L)
+            j0, j1, j2, j3, f = ring_taps(w - d, L)
             yl = cubic(st[offl + j0], st[offl + j1], st[offl + j2], st[offl + j3], f)
             yr = cubic(st[offr + j0], st[offr + j1], st[offr + j2], st[offr + j3], f)
             if mode == 2:
