@@ -54,6 +54,16 @@ def cubic(y0, y1, y2, y3, f):
 
 
 @njit(cache=True, nogil=True)
+def cubic_weights(f):
+    """The weights (w0, w1, w2, w3) that make :func:`cubic` ``w0*y0 + w1*y1 + w2*y2 + w3*y3`` at
+    fraction ``f`` (0..1): for a read at a fixed fraction, computed once instead of per sample."""
+    f2 = f * f
+    f3 = f2 * f
+    return (-0.5 * f + f2 - 0.5 * f3, 1.0 - 2.5 * f2 + 1.5 * f3, 0.5 * f + 2.0 * f2 - 1.5 * f3,
+            -0.5 * f2 + 0.5 * f3)
+
+
+@njit(cache=True, nogil=True)
 def clampf(x, lo, hi):
     """``x`` limited to ``[lo, hi]``; NaN maps to ``lo``."""
     if x >= lo:

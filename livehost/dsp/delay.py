@@ -25,7 +25,7 @@ import math
 
 from numba import njit
 
-from livehost.dsp._ring import clampf, cubic, ring_taps
+from livehost.dsp._ring import clampf, cubic, cubic_weights, ring_taps
 
 MAX_TIME_MS = 4000.0
 """Longest echo time (ms) in feedback / ping-pong mode."""
@@ -123,13 +123,7 @@ def _steady(st, buf, n, L, offl, offr, w, d, mode, fb, a, lpl, lpr):
     the cubic's four weights are computed once and the read index walks with the write index.
     Returns (write index, low-pass memories L, R)."""
     fl = math.floor(-d)
-    f = -d - fl
-    f2 = f * f
-    f3 = f2 * f
-    h0 = -0.5 * f + f2 - 0.5 * f3
-    h1 = 1.0 - 2.5 * f2 + 1.5 * f3
-    h2 = 0.5 * f + 2.0 * f2 - 1.5 * f3
-    h3 = -0.5 * f2 + 0.5 * f3
+    h0, h1, h2, h3 = cubic_weights(-d - fl)
     r = (w + int(fl) - 1) % L  # index of the first of the four taps (y[i - 1])
     if r < 0:
         r += L

@@ -53,10 +53,20 @@ def smooth_params(a, pbase, npar, n, sr):
 
 
 @njit(cache=True, nogil=True)
+def store_meter(a, slot, pk0, pk1, ms0, ms1, n):
+    """Write peaks (L, R) and the mean squares of the sums of squares ``ms0``/``ms1`` over ``n`` frames
+    to meter ``slot``."""
+    m = int(a[H_METER]) + slot * METER_W
+    a[m] = pk0
+    a[m + 1] = pk1
+    a[m + 2] = ms0 / n if n > 0 else 0.0
+    a[m + 3] = ms1 / n if n > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
 def meter(a, slot, buf, n):
     """Write peak and mean square of ``buf[:, :n]`` to meter ``slot``; False if a sample is not sane
     (non-finite, or beyond +-SANE), in which case the meter is left as it was."""
-    m = int(a[H_METER]) + slot * METER_W
     pk0 = 0.0
     pk1 = 0.0
     ms0 = 0.0
@@ -75,10 +85,7 @@ def meter(a, slot, buf, n):
     # a NaN never wins a ">" comparison, but it poisons the sums: check both
     if not (pk0 <= SANE and pk1 <= SANE and ms0 == ms0 and ms1 == ms1):
         return False
-    a[m] = pk0
-    a[m + 1] = pk1
-    a[m + 2] = ms0 / n if n > 0 else 0.0
-    a[m + 3] = ms1 / n if n > 0 else 0.0
+    store_meter(a, slot, pk0, pk1, ms0, ms1, n)
     return True
 
 
@@ -87,7 +94,6 @@ def mix_meter(a, slot, buf, dry, n, w0, w1):
     """In one pass: check the kernel's output ``buf[:, :n]`` is sane (finite, within +-SANE), mix it
     with ``dry`` at the wet level ramping w0 -> w1, and meter the result into ``slot``.  False (and
     ``buf`` partly mixed, the meter untouched) at the first insane sample: the caller resets the node."""
-    m = int(a[H_METER]) + slot * METER_W
     pk0 = 0.0
     pk1 = 0.0
     ms0 = 0.0
@@ -113,10 +119,7 @@ def mix_meter(a, slot, buf, dry, n, w0, w1):
             pk1 = a1
         ms0 += v0 * v0
         ms1 += v1 * v1
-    a[m] = pk0
-    a[m + 1] = pk1
-    a[m + 2] = ms0 / n if n > 0 else 0.0
-    a[m + 3] = ms1 / n if n > 0 else 0.0
+    store_meter(a, slot, pk0, pk1, ms0, ms1, n)
     return True
 
 
@@ -363,7 +366,6 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
     w = int(a[H_TAP_W])
     inb = bufs[BUF_TAP]  # the program keeps a copy of the summed sources here
     p = w % cap
-    mm = int(a[H_METER]) + SLOT_MASTER * METER_W
     pk0 = 0.0
     pk1 = 0.0
     ms0 = 0.0
@@ -399,10 +401,7 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
         if p == cap:
             p = 0
     if pk0 <= SANE and pk1 <= SANE:
-        a[mm] = pk0
-        a[mm + 1] = pk1
-        a[mm + 2] = ms0 / n if n > 0 else 0.0
-        a[mm + 3] = ms1 / n if n > 0 else 0.0
+        store_meter(a, SLOT_MASTER, pk0, pk1, ms0, ms1, n)
     a[H_TAP_W] = w + n
     # record ring (float32-rounded so recordings equal what the device got)
     if a[H_REC_ON] != 0.0:
