@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
 
 
-@njit(cache=True, nogil=True, inline="always")
+@rt_jit(inline="always")
 def ring_taps(pos, length):
     """Indices (i-1, i, i+1, i+2, each wrapped into ``0..length-1``) and fraction of the real ring
     position ``pos`` (samples, any value) for a 4-point cubic read; one computation can serve several
@@ -25,7 +25,7 @@ def ring_taps(pos, length):
     return im1, i, i1, i2, f
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def ring_read(st, off, length, pos):
     """4-point cubic (Catmull-Rom/Hermite) read of the ring ``st[off:off+length]`` at absolute position
     ``pos`` (samples, any real value; wrapped modulo ``length``)."""
@@ -33,7 +33,7 @@ def ring_read(st, off, length, pos):
     return cubic(st[off + j0], st[off + j1], st[off + j2], st[off + j3], f)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def ring_at(st, off, length, idx):
     """Sample of the ring ``st[off:off+length]`` at integer absolute index ``idx`` (wrapped)."""
     i = idx
@@ -44,7 +44,7 @@ def ring_at(st, off, length, idx):
     return st[off + i]
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def cubic(y0, y1, y2, y3, f):
     """The 4-point cubic (Catmull-Rom/Hermite) of :func:`ring_read` between y1 (f = 0) and y2 (f = 1)."""
     c1 = 0.5 * (y2 - y0)
@@ -53,7 +53,7 @@ def cubic(y0, y1, y2, y3, f):
     return ((c3 * f + c2) * f + c1) * f + y1
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def cubic_weights(f):
     """The weights (w0, w1, w2, w3) that make :func:`cubic` ``w0*y0 + w1*y1 + w2*y2 + w3*y3`` at
     fraction ``f`` (0..1): for a read at a fixed fraction, computed once instead of per sample."""
@@ -63,7 +63,7 @@ def cubic_weights(f):
             -0.5 * f2 + 0.5 * f3)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def clampf(x, lo, hi):
     """``x`` limited to ``[lo, hi]``; NaN maps to ``lo``."""
     if x >= lo:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from livehost.dsp.rt import rt_jit
 
 MODES = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 SUB = 16  # frames between coefficient recomputations while a parameter moves
@@ -25,7 +26,7 @@ SUB = 16  # frames between coefficient recomputations while a parameter moves
 FILTER_STATE = 13
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def biquad_coefs(mode, freq_hz, q, gain_db, sr):
     """Cookbook biquad for ``mode`` (index into :data:`MODES`), normalised to ``a0 = 1``.
 
@@ -109,7 +110,7 @@ def biquad_coefficients(mode, freq_hz: float, q: float, gain_db: float, sr: floa
     return np.array([b0, b1, b2]), np.array([1.0, a1, a2])
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def biquad_run(buf, st, z, i0, i1, b0, b1, b2, a1, a2):
     """Filter ``buf[:, i0:i1]`` in place (both channels) with one TDF-II biquad.
 
@@ -137,7 +138,7 @@ def biquad_run(buf, st, z, i0, i1, b0, b1, b2, a1, a2):
     st[z + 3] = zr2
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def lerp_freq(f0, f1, t):
     """Frequency (Hz) a fraction ``t`` (0..1) of the way from f0 to f1 on a log axis."""
     if f0 <= 0.0 or f1 <= 0.0:
@@ -145,7 +146,7 @@ def lerp_freq(f0, f1, t):
     return f0 * (f1 / f0) ** t
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def filter_kernel(pp, pc, st, buf, n, sr):
     """The ``filter`` node: mode (choice index), freq_hz (Hz), q, gain_db (dB) in pp/pc[0..3].
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 BITCRUSH_STATE = 3
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def quantize(x, step):
     """Mid-tread quantisation of x (full scale +-1) with step ``step``; clipped to +-1."""
     y = step * math.floor(x / step + 0.5)
@@ -31,7 +32,7 @@ def quantize(x, step):
     return y
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def bitcrush_kernel(pp, pc, st, buf, n, sr):
     """The ``bitcrush`` node: bits (1..24), downsample (factor 1..64) in pp/pc[0..1] (``pc`` used)."""
     step = 2.0 ** (1.0 - pc[0])

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 MAX_LOOKAHEAD_MS = 10.0
 HEAD = 4
@@ -42,7 +43,7 @@ def compressor_latency(values: dict, sr: float) -> int:
     return int(round(min(max(float(values.get("lookahead_ms", 0.0)), 0.0), MAX_LOOKAHEAD_MS) * 1e-3 * sr))
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def gain_computer(x_db, threshold_db, ratio, knee_db):
     """Static compression curve: output level (dB) for input level ``x_db`` (dB)."""
     d = x_db - threshold_db
@@ -54,7 +55,7 @@ def gain_computer(x_db, threshold_db, ratio, knee_db):
     return threshold_db + d / ratio
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def compressor_kernel(pp, pc, st, buf, n, sr):
     """The ``compressor`` node: threshold_db (dBFS), ratio, attack_ms (ms), release_ms (ms),
     knee_db (dB), makeup_db (dB), lookahead_ms (ms) in pp/pc[0..6].  Makeup ramps across the

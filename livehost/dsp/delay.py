@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
 from livehost.dsp._ring import clampf, cubic, cubic_weights, ring_taps
+from livehost.dsp.rt import rt_jit
 
 MAX_TIME_MS = 4000.0
 """Longest echo time (ms) in feedback / ping-pong mode."""
@@ -71,7 +71,7 @@ def sync_time_ms(bpm: float, division: int) -> float:
     return 60000.0 / bpm * DIVISION_BEATS[int(division)]
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _div_beats(i):
     if i <= 0:
         return 4.0
@@ -102,7 +102,7 @@ def _div_beats(i):
     return 0.125
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _time_samples(p, sr):
     """Echo time in samples from a parameter vector (sync or free)."""
     if p[1] >= 0.5:
@@ -117,7 +117,7 @@ SNAP = 1e-6
 """A gliding delay time within this many samples of its target is set to it (the steady fast path)."""
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _steady(st, buf, n, L, offl, offr, w, d, mode, fb, a, lpl, lpr):
     """Feedback / ping-pong echoes for a block in which the delay time ``d`` (samples) is constant:
     the cubic's four weights are computed once and the read index walks with the write index.
@@ -155,7 +155,7 @@ def _steady(st, buf, n, L, offl, offr, w, d, mode, fb, a, lpl, lpr):
     return w, lpl, lpr
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def delay_process(pp, pc, st, buf, n, sr):
     """Echo delay (see module docstring): in-place, ``buf[:, :n]`` becomes the echoes only."""
     L = int(st[0])

@@ -47,9 +47,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from livehost.dsp.biquad import biquad_coefs
+from livehost.dsp.rt import rt_jit
 
 SHAPES = ("tanh", "hard", "soft", "fold", "asym")
 ASYM_BIAS = 0.3
@@ -160,7 +160,7 @@ def distortion_latency(values: dict, sr: float) -> int:
     return LATENCY
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def fast_tanh(x):
     """tanh(x) by a clamped [7/6] continued-fraction rational; |error| < 1e-4 for all x."""
     if x > TANH_CLIP:
@@ -172,7 +172,7 @@ def fast_tanh(x):
         135135.0 + x2 * (62370.0 + x2 * (3150.0 + 28.0 * x2)))
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def shape_sample(shape, x):
     """The static waveshaper ``shape`` (index into :data:`SHAPES`) applied to one sample.
 
@@ -197,7 +197,7 @@ def shape_sample(shape, x):
     return fast_tanh(x + ASYM_BIAS) - fast_tanh(ASYM_BIAS)
 
 
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
+@rt_jit(fastmath=_FM)
 def _shape_block(S, m, shape, d0, d1):
     """Drive (linear ramp d0 -> d1 over the m samples, reaching d1 at the last) and shape
     S[:m] in place.  Branch-free inner loops over a view (no index wrap-around) so they vectorise."""
@@ -232,7 +232,7 @@ def _shape_block(S, m, shape, d0, d1):
                 135135.0 + x2 * (62370.0 + x2 * (3150.0 + 28.0 * x2))) - c
 
 
-@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+@rt_jit(inline="always", fastmath=_FM)
 def _up1(x, s):
     """Stage-1 2x interpolation of one sample: (even output, odd output, new memories)."""
     xi, e0, e1, e2, o0, o1 = s
@@ -244,7 +244,7 @@ def _up1(x, s):
     return t2, u1, (x, t0, t1, t2, u0, u1)
 
 
-@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+@rt_jit(inline="always", fastmath=_FM)
 def _up2(x, s):
     """Stage-2 2x interpolation of one sample."""
     xi, e0, e1, o0 = s
@@ -254,7 +254,7 @@ def _up2(x, s):
     return t1, u0, (x, t0, t1, u0)
 
 
-@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+@rt_jit(inline="always", fastmath=_FM)
 def _down2(a, b, s):
     """Stage-2 2x decimation of the pair (a earlier, b later): (2 x output, new memories); the
     half-band's 1/2 is left to the caller (folded into the output gain)."""
@@ -265,7 +265,7 @@ def _down2(a, b, s):
     return t1 + u0, (b, t0, t1, a, u0)
 
 
-@njit(cache=True, nogil=True, inline="always", fastmath=_FM)
+@rt_jit(inline="always", fastmath=_FM)
 def _down1(a, b, s):
     """Stage-1 2x decimation of the pair (a earlier, b later): (2 x output, new memories)."""
     bm, e0, e1, e2, am, o0, o1 = s
@@ -277,7 +277,7 @@ def _down1(a, b, s):
     return t2 + u1, (b, t0, t1, t2, a, u0, u1)
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@rt_jit(fastmath=_FM)
 def _upsample(buf, n, st, F, G, SL, SR):
     """Stage 1 then stage 2 interpolation of buf[:, :n] into SL[:4n] / SR[:4n]; filter memories
     (up-1 at st[F:F+6] / st[G:G+6], up-2 at the next 4) are held in registers over the block."""
@@ -308,7 +308,7 @@ def _upsample(buf, n, st, F, G, SL, SR):
         st[G + 6 + k] = ur2[k]
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@rt_jit(fastmath=_FM)
 def _downsample(buf, n, st, R, F, G, SL, SR, r_dc, b0, b1, b2, a1, a2, o0, do):
     """Stage 2 then stage 1 decimation of SL/SR[:4n] into buf[:, :n], then the DC blocker, the tone
     biquad and the output gain ramp ``o0 + do * (i + 1)``, fused; memories in registers."""
@@ -363,7 +363,7 @@ def _downsample(buf, n, st, R, F, G, SL, SR, r_dc, b0, b1, b2, a1, a2, o0, do):
     st[R + 3] = zr2
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _dual_mono(buf, n, st, R, F, G):
     """True when both channels would compute the same thing: equal input rows and equal filter, DC
     blocker and tone memories (a mono source through symmetric effects).  Then one channel is run and
@@ -378,7 +378,7 @@ def _dual_mono(buf, n, st, R, F, G):
         and st[R + 11] == st[R + 13]
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@rt_jit(fastmath=_FM)
 def _upsample_mono(buf, n, st, F, SL):
     """:func:`_upsample` for the left channel only (see :func:`_dual_mono`)."""
     ul1 = (st[F], st[F + 1], st[F + 2], st[F + 3], st[F + 4], st[F + 5])
@@ -397,7 +397,7 @@ def _upsample_mono(buf, n, st, F, SL):
         st[F + 6 + k] = ul2[k]
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@rt_jit(fastmath=_FM)
 def _downsample_mono(buf, n, st, R, F, SL, r_dc, b0, b1, b2, a1, a2, o0, do):
     """:func:`_downsample` for the left channel only, written to both rows (see :func:`_dual_mono`)."""
     dl2 = (st[F + 10], st[F + 11], st[F + 12], st[F + 13], st[F + 14])
@@ -429,7 +429,7 @@ def _downsample_mono(buf, n, st, R, F, SL, r_dc, b0, b1, b2, a1, a2, o0, do):
     st[R + 1] = zl2
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _db_gain(st, k, db):
     """10**(db/20), cached in st[k] (key) / st[k+1] (value)."""
     if st[k] == db and st[k + 1] > 0.0:
@@ -437,7 +437,7 @@ def _db_gain(st, k, db):
     return 10.0 ** (db / 20.0)
 
 
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
+@rt_jit(fastmath=_FM)
 def distortion_kernel(pp, pc, st, buf, n, sr):
     """The ``distortion`` node: drive_db (dB), shape (index), tone_hz (Hz), output_db (dB).
 

@@ -12,9 +12,9 @@ State layout (float64 slots)::
 
 from __future__ import annotations
 
-from numba import njit
 
 from livehost.dsp.biquad import SUB, biquad_coefs, biquad_run, lerp_freq
+from livehost.dsp.rt import rt_jit
 
 SHELF_Q = 0.7071067811865476
 EQ_STATE = 34
@@ -23,7 +23,7 @@ _PK = 4.0
 _HS = 6.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _eq_coefs(st, lo_f, lo_g, mid_f, mid_q, mid_g, hi_f, hi_g, sr):
     """Compute the three sections' coefficients into st[12:27] (frequencies Hz, gains dB)."""
     c = biquad_coefs(_LS, lo_f, SHELF_Q, lo_g, sr)
@@ -37,7 +37,7 @@ def _eq_coefs(st, lo_f, lo_g, mid_f, mid_q, mid_g, hi_f, hi_g, sr):
         st[22 + k] = c[k]
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _eq_run(buf, st, i0, i1):
     """Run the three cached sections over ``buf[:, i0:i1]``."""
     biquad_run(buf, st, 0, i0, i1, st[12], st[13], st[14], st[15], st[16])
@@ -45,7 +45,7 @@ def _eq_run(buf, st, i0, i1):
     biquad_run(buf, st, 8, i0, i1, st[22], st[23], st[24], st[25], st[26])
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def eq_kernel(pp, pc, st, buf, n, sr):
     """The ``eq`` node (see module docstring for parameters); coefficients cached while constant,
     recomputed every SUB frames from interpolated values while any parameter moves."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from livehost.dsp.rt import rt_jit
 
 
 def fft_table_size(n_fft: int) -> int:
@@ -41,7 +42,7 @@ def fft_init(st: np.ndarray, off: int, n_fft: int) -> None:
     st[off + n:off + 2 * n] = rev
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def fft_inplace(re, im, tab, off, n, inverse):
     """In-place complex FFT of ``re + j*im`` (first ``n`` entries, ``n`` a power of two).
 
@@ -109,7 +110,7 @@ def fft_inplace(re, im, tab, off, n, inverse):
             im[i] *= s
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def princarg(x):
     """Wrap a phase (radians) into [-pi, pi)."""
     return x - 2.0 * math.pi * math.floor((x + math.pi) / (2.0 * math.pi))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 HEAD = 3  # st[0] position (frames) | st[1] spare | st[2] started flag; st[3:] = L, R, L, R, ...
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def file_play(pp, pc, st, buf, n, sr):
     """Write the next ``n`` frames of the file: gain_db (dB), loop (0/1), start_s (s) in pp/pc[0..2].
 

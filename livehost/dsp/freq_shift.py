@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 CHAIN_I = (0.054913475334003266, 0.38855181487414336, 0.7155727011015006, 0.8889637285966093,
            0.959864704853597, 0.9862387305803808, 0.9961387663258306)
@@ -34,7 +35,7 @@ def freq_shift_state_size(sr: float, max_block: int) -> int:
     return STATE_SIZE
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _chain(st, off, x, which):
     for s in range(NSEC):
         c = CHAIN_I[s] if which == 0 else CHAIN_Q[s]
@@ -48,7 +49,7 @@ def _chain(st, off, x, which):
     return x
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def freq_shift_process(pp, pc, st, buf, n, sr):
     """Shift every component of ``buf[:, :n]`` by ``shift_hz`` (Hz; pp/pc[0]) in place."""
     th = st[0]

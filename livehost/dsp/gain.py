@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def db_to_amp(db):
     """Decibels (dB) to linear amplitude."""
     return 10.0 ** (db / 20.0)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def gain_pan(pp, pc, st, buf, n, sr):
     """Gain (dB, pp/pc[0]) and pan (-1 left .. +1 right, pp/pc[1]) ramped per sample over the block.
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 G_W = 0  #: frames written in total (worker)
 G_R = 1  #: frames read in total (kernel)
@@ -32,7 +33,7 @@ G_HEAD = 12  #: the ring starts here
 ST_WAIT, ST_PLAY, ST_FADE, ST_DRY = 0.0, 1.0, 2.0, 3.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def generator_play(pp, pc, st, buf, n, sr):
     """Write the next ``n`` frames from the ring to both channels: gain_db (dB) in pp/pc[0], ramped;
     temperature and freeze (pp/pc[1..2]) are read by the worker, not here."""

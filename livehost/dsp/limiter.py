@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 LOOKAHEAD_S = 0.0015
 # st[0] lookahead L (constant) | st[1] block min gain | st[2] envelope | st[3] delay-line position |
@@ -39,7 +40,7 @@ RELEASE_SNAP = 1e-9
 """A releasing gain within this of unity (1e-9, about 1e-8 dB) is set to exactly 1."""
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _under(buf, n, g0, g1, inv, c):
     """True if no sample of ``buf[:, :n]`` times the gain ramp g0 -> g1 exceeds the ceiling ``c``."""
     for i in range(n):
@@ -49,7 +50,7 @@ def _under(buf, n, g0, g1, inv, c):
     return True
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def master_kernel(pp, pc, st, buf, n, sr):
     """Master: gain_db (dB), ceiling_db (dBFS), release_ms (ms), mute (0/1) — pp/pc[0..3].
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 HEAD = 24
 CHORUS_MAX_MS = 80.0  # centre (<= 40 ms) + depth (<= 20 ms) + margin
@@ -59,7 +60,7 @@ def flanger_state_size(sr: float, max_block: int) -> int:
     return HEAD + 2 * ring_size(FLANGER_MAX_MS, sr)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def read_cubic(st, base, mask, w, d):
     """Sample ``d`` frames (>= 2, fractional) behind write index ``w`` of the ring st[base:base+mask+1]."""
     p = w - d
@@ -76,7 +77,7 @@ def read_cubic(st, base, mask, w, d):
     return ((c3 * t + c2) * t + c1) * t + y0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _lfo_start(st, rate_hz, sr):
     """Load and renormalise the LFO phasor from st[0:2]; return (c, s, cos w, sin w)."""
     c = st[0]
@@ -93,7 +94,7 @@ def _lfo_start(st, rate_hz, sr):
     return c, s, math.cos(w), math.sin(w)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _moddelay(pp, pc, st, buf, n, sr, voices, rate, d0, d1, dp0, dp1, fb, rspread):
     """Shared chorus/flanger loop.
 
@@ -157,7 +158,7 @@ def _moddelay(pp, pc, st, buf, n, sr, voices, rate, d0, d1, dp0, dp1, fb, rsprea
     st[4] = mr
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def chorus_kernel(pp, pc, st, buf, n, sr):
     """The ``chorus`` node: rate_hz (Hz), delay_ms (ms), depth_ms (ms), voices (index: 1..4 voices),
     spread (0..1 -> right LFO offset 0..90 degrees) in pp/pc[0..4]."""
@@ -167,7 +168,7 @@ def chorus_kernel(pp, pc, st, buf, n, sr):
               0.0, pc[4] * 0.5 * math.pi)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def flanger_kernel(pp, pc, st, buf, n, sr):
     """The ``flanger`` node: rate_hz (Hz), delay_ms (centre, ms), depth (0..1, fraction of the centre
     delay swept either way), feedback (-0.95..0.95), spread (0..1 -> right LFO offset 0..180 degrees)
@@ -177,7 +178,7 @@ def flanger_kernel(pp, pc, st, buf, n, sr):
               pc[1] * pc[2] * ms, pc[3], pc[4] * math.pi)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def allpass_coef(f_hz, sr):
     """First-order allpass coefficient (bilinear, prewarped) whose phase is -90 degrees at f_hz (Hz)."""
     f = min(max(f_hz, 1.0), 0.45 * sr)
@@ -185,7 +186,7 @@ def allpass_coef(f_hz, sr):
     return (t - 1.0) / (t + 1.0)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def phaser_kernel(pp, pc, st, buf, n, sr):
     """The ``phaser`` node: rate_hz (Hz), centre_hz (Hz), depth_oct (octaves, peak sweep either way),
     feedback (-0.95..0.95), stages (index into 2/4/6/8/12), spread (0..1 -> right LFO offset 0..180

@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from livehost.dsp.fft import fft_init, fft_inplace, princarg
+from livehost.dsp.rt import rt_jit
 
 NMAX = 4096
 _HDR = 8
@@ -63,7 +63,7 @@ def pitch_shift_latency(values: dict, sr: float) -> int:
     return n_fft_for(sr)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _frame(st, n, alpha):
     """One analysis/synthesis hop over the last ``n`` input samples (both channels), ``alpha`` the
     frequency ratio.  Only the peaks need phases (atan2); every other bin is moved as a complex
@@ -208,7 +208,7 @@ def _frame(st, n, alpha):
             st[oa + t] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def pitch_shift_process(pp, pc, st, buf, n, sr):
     """Shift the pitch of ``buf[:, :n]`` by ``semitones`` (st, pc[0]) + ``cents`` (pc[1]) in place."""
     N = int(st[0])

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 COMBS = (1201, 1283, 1361, 1439, 1511, 1597, 1657, 1733)
 ALLPASSES = (601, 487, 379, 251)
@@ -77,7 +78,7 @@ def reverb_init(st, sr: float, max_block: int) -> None:
     st[50] = max_block
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _update(st, size, decay_s, sr):
     """Recompute line lengths (samples) from size (0..1) and comb gains from decay_s (s, RT60)."""
     scale = 0.3 + 0.7 * min(max(size, 0.0), 1.0)
@@ -101,7 +102,7 @@ def _update(st, size, decay_s, sr):
     st[D + 1] = decay_s
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _comb4(st, k, x0, acc, n, damp):
     """Run combs k..k+3 (one channel's four) together over the block: input st[x0:x0+n], adds their
     outputs to st[acc:acc+n] in comb order (the same sums, rounding included, as one comb at a time).
@@ -182,7 +183,7 @@ def _comb4(st, k, x0, acc, n, damp):
     st[D + 79 + k] = f3
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _allpass(st, k, acc, n):
     """Run Schroeder allpass k in place over st[acc:acc+n]."""
     off = int(st[32 + k])
@@ -205,7 +206,7 @@ def _allpass(st, k, acc, n):
     st[D + 92 + k] = idx
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def reverb_kernel(pp, pc, st, buf, n, sr):
     """The ``reverb`` node: size (0..1), damping (0..1), decay_s (s, RT60), predelay_ms (ms),
     width (0..1) in pp/pc[0..4]; ``pc`` used once per block (lengths/gains cached)."""

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from livehost.dsp.rt import rt_jit
+
 
 MIN_WINDOW_MS = 50.0
 MAX_WINDOW_MS = 2000.0
@@ -46,7 +47,7 @@ def reverse_latency(values: dict, sr: float) -> int:
     return int(round(min(max(ms, MIN_WINDOW_MS), MAX_WINDOW_MS) * 1e-3 * sr))
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def reverse_process(pp, pc, st, buf, n, sr):
     """Reverse ``buf[:, :n]`` in place (window ``window_ms`` in ms, pp/pc[0], ramped over the block)."""
     L = int(st[0])

@@ -29,9 +29,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from livehost.dsp._ring import ring_at, ring_read
+from livehost.dsp.rt import rt_jit
 
 LIVE_BUFFER_S = 4.0
 """Longest lag (s) of the live play position behind the input before it jumps to the present."""
@@ -89,12 +89,12 @@ def stretch_init(st, sr: float, max_block: int) -> None:
     _init(st, sr, _live_capacity(sr, max_block), False, max_block)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _mono(st, o_ring, C, i):
     return ring_at(st, o_ring, C, i) + ring_at(st, o_ring + C, C, i)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _grain(st, C, G, rp, have_prev):
     """Add one WSOLA grain centred near input position ``rp`` to the accumulator; returns its start."""
     R = RESET_FROM
@@ -143,7 +143,7 @@ def _grain(st, C, G, rp, have_prev):
     return start
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def stretch_process(pp, pc, st, buf, n, sr):
     """Time-stretch ``buf[:, :n]`` in place (granular ``factor`` / tape ``speed``; see module doc)."""
     C = int(st[0])

@@ -46,9 +46,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from livehost.dsp.osc import FHI_FRACTION, K_LEVELS, LUT_N, N_LEVELS, N_WAVES, TAB_N, TAB_W, cached_tables, level_lut
+from livehost.dsp.rt import rt_jit
 from livehost.engine.layout import MAX_BLOCK_EVENTS, MIDI_HEAD, PANIC_STATUS
 
 # ---- parameters (declaration order in livehost.nodes.synth) --------------------------------------
@@ -130,13 +130,13 @@ def new_synth_state(sr: float, max_block: int, table: np.ndarray) -> np.ndarray:
 
 
 # ---- small helpers ----------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
+@rt_jit
 def _db(x):
     """Decibels to linear gain."""
     return 10.0 ** (x / 20.0)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _exp_segment(st, e, level, target, frames):
     """Start an exponential envelope segment at ``st[e:e+5]`` from ``level`` to ``target`` in ``frames``.
 
@@ -150,7 +150,7 @@ def _exp_segment(st, e, level, target, frames):
     return True
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _env_release(st, e, frames):
     """Put the envelope at ``st[e:e+5]`` into its release stage (to 0 in ``frames`` frames)."""
     if st[e] == 0.0:
@@ -162,7 +162,7 @@ def _env_release(st, e, frames):
         st[e + 1] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _env_advance(st, e, m, a_inc, d_frames, sus):
     """Run the envelope at ``st[e:e+5]`` for ``m`` frames; returns its level. Stages: 0 idle,
     1 attack, 2 decay, 3 sustain, 4 release.  ``_render`` runs the same stages inline for the
@@ -200,7 +200,7 @@ def _env_advance(st, e, m, a_inc, d_frames, sus):
     return y
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _reset_channels(st):
     """Controllers to their rest values on every channel (bend 0, CC74 64, pedal up...)."""
     for c in range(NCH):
@@ -210,7 +210,7 @@ def _reset_channels(st):
         st[cb + C_CC74] = 64.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _voice_start(st, vb, note, vel, ch, gate, tb, glide_on):
     """Start ``note`` (velocity 0..127, channel 0..15) on voice base ``vb`` from silence."""
     hz = st[tb + note]
@@ -242,7 +242,7 @@ def _voice_start(st, vb, note, vel, ch, gate, tb, glide_on):
     st[vb + V_RNG] = float((int(st[G_AGE]) * 2654435761 + vb) & 0xFFFFFFFF)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _pedal(st, ch, mpe):
     """True while the sustain pedal holds notes of channel ``ch``."""
     if st[O_CH + C_SUS] >= 0.5:
@@ -250,7 +250,7 @@ def _pedal(st, ch, mpe):
     return mpe and st[O_CH + ch * CH_W + C_SUS] >= 0.5
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _release_voice(st, vb, r_frames, fr_frames):
     st[vb + V_GATE] = 0.0
     st[vb + V_SUST] = 0.0
@@ -258,7 +258,7 @@ def _release_voice(st, vb, r_frames, fr_frames):
     _env_release(st, vb + V_FST, fr_frames)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _kill_all(st, kill_dec):
     """Fade every voice out over KILL_MS, drop pending notes, reset the controllers."""
     for v in range(MAXV):
@@ -272,7 +272,7 @@ def _kill_all(st, kill_dec):
     _reset_channels(st)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _note_on(st, note, vel, ch, nv, mpe, tb, glide_on, steal_dec):
     hz = st[tb + note]
     if not hz > 0.0:  # NaN: unmapped key
@@ -324,7 +324,7 @@ def _note_on(st, note, vel, ch, nv, mpe, tb, glide_on, steal_dec):
     st[vb + V_PGATE] = 1.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _note_off(st, note, ch, nv, mpe, r_frames, fr_frames):
     for v in range(MAXV):
         vb = O_VOICE + v * VW
@@ -340,7 +340,7 @@ def _note_off(st, note, ch, nv, mpe, r_frames, fr_frames):
                 _release_voice(st, vb, r_frames, fr_frames)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _pedal_up(st, mpe, r_frames, fr_frames):
     """Release the voices the sustain pedal was holding and no pedal holds any more."""
     for v in range(MAXV):
@@ -349,7 +349,7 @@ def _pedal_up(st, mpe, r_frames, fr_frames):
             _release_voice(st, vb, r_frames, fr_frames)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _event(st, status, d1, d2, nv, mpe, tb, glide_on, steal_dec, kill_dec, r_frames, fr_frames):
     """Apply one MIDI event (status byte, data bytes 0..127)."""
     if status == PANIC_STATUS:
@@ -394,7 +394,7 @@ def _event(st, status, d1, d2, nv, mpe, tb, glide_on, steal_dec, kill_dec, r_fra
                 _pedal_up(st, mpe, r_frames, fr_frames)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _control(st, vb, tb, pc, m, sr, mpe, gc, lfo, wave, ftype, fa_inc, fd_frames, fsus, pnorm_n):
     """Per-segment update of one voice: pitch, table level, filter coefficients, modulation target."""
     note = int(st[vb + V_NOTE])
@@ -482,7 +482,7 @@ def _control(st, vb, tb, pc, m, sr, mpe, gc, lfo, wave, ftype, fa_inc, fd_frames
         st[vb + V_MOD] = target
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def _render(st, vb, out, s0, s1, wave, ftype, a_inc, d_frames, sus):
     """Add voice ``vb``'s frames ``s0..s1`` to ``out``; returns False when the voice fell silent."""
     ph = st[vb + V_PHASE]
@@ -602,7 +602,7 @@ def _render(st, vb, out, s0, s1, wave, ftype, a_inc, d_frames, sus):
     return alive
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def synth_process(pp, pc, st, buf, n, sr):
     """Synth source kernel: this block's MIDI events in, ``n`` frames of stereo (identical L/R) out.
 

@@ -49,7 +49,7 @@ def _dispatch_source(types: list[NodeType]) -> str:
     for i, nt in enumerate(types):
         f = nt.kernel.py_func
         lines.append(f"from {f.__module__} import {f.__name__} as _k{i}")
-    lines += ["", "", "@njit(cache=True, nogil=True)", "def dispatch(kind, pp, pc, st, buf, n, sr):"]
+    lines += ["", "", "@rt_jit", "def dispatch(kind, pp, pc, st, buf, n, sr):"]
     for i, _nt in enumerate(types):
         kw = "if" if i == 0 else "elif"
         lines += [f"    {kw} kind == {i}:", f"        _k{i}(pp, pc, st, buf, n, sr)"]

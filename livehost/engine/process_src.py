@@ -10,9 +10,10 @@ same function, so a render is bit for bit what the live stream played.
 import math
 
 import numpy as np
-from numba import carray, cfunc, njit, types
+from numba import carray, cfunc, types
 
 from livehost.dsp.limiter import master_kernel
+from livehost.dsp.rt import rt_jit
 from livehost.engine.clock import monotonic_ns
 from livehost.engine.layout import (
     H_ACK, H_ACTIVE, H_BEV, H_MIDI, H_MIDI_CAP, H_MIDI_R, H_MIDI_W, MAX_BLOCK_EVENTS, MIDI_W, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
@@ -30,7 +31,7 @@ from livehost.engine.layout import (
 SANE = 1e4  # +80 dBFS: no node in its right mind outputs this; above it the node is reset
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def smooth_params(a, pbase, npar, n, sr):
     """Advance one parameter block by ``n`` frames: previous <- current, current -> target (one-pole)."""
     tgt = pbase
@@ -52,7 +53,7 @@ def smooth_params(a, pbase, npar, n, sr):
             a[cur + j] = c
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def store_meter(a, slot, pk0, pk1, ms0, ms1, n):
     """Write peaks (L, R) and the mean squares of the sums of squares ``ms0``/``ms1`` over ``n`` frames
     to meter ``slot``."""
@@ -63,7 +64,7 @@ def store_meter(a, slot, pk0, pk1, ms0, ms1, n):
     a[m + 3] = ms1 / n if n > 0 else 0.0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def meter(a, slot, buf, n):
     """Write peak and mean square of ``buf[:, :n]`` to meter ``slot``; False if a sample is not sane
     (non-finite, or beyond +-SANE), in which case the meter is left as it was."""
@@ -89,7 +90,7 @@ def meter(a, slot, buf, n):
     return True
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def mix_meter(a, slot, buf, dry, n, w0, w1):
     """In one pass: check the kernel's output ``buf[:, :n]`` is sane (finite, within +-SANE), mix it
     with ``dry`` at the wet level ramping w0 -> w1, and meter the result into ``slot``.  False (and
@@ -123,7 +124,7 @@ def mix_meter(a, slot, buf, dry, n, w0, w1):
     return True
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def pop_midi(a, n):
     """Move the ring's events due in this block (stamp < frames + n, or -1) to the block-event list."""
     bev = int(a[H_BEV])
@@ -150,7 +151,7 @@ def pop_midi(a, n):
     a[H_MIDI_R] = r
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def give_midi(a, st):
     """Copy this block's events to the head of a MIDI node's state."""
     bev = int(a[H_BEV])
@@ -159,7 +160,7 @@ def give_midi(a, st):
         st[k] = a[bev + k]
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def run_node(a, bufs, row, n, sr):
     """One effect node, in place: smooth, keep dry, kernel, NaN/runaway guard, dry/wet + bypass ramp, meter."""
     pb = int(a[row + R_PBASE])
@@ -201,7 +202,7 @@ def run_node(a, bufs, row, n, sr):
     meter(a, slot, buf, n)
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def run_source(a, bufs, row, n, sr):
     """One source node: kernel into scratch ``buf2``, added to ``buf`` with its wet/bypass level."""
     pb = int(a[row + R_PBASE])
@@ -236,7 +237,7 @@ def run_source(a, bufs, row, n, sr):
             out[ch, i] += tmp[ch, i] * w
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def run_program(a, bufs, inp, off, in_ch, n, sr):
     """Execute the live program (one pass over its rows) for ``n`` frames."""
     gen = a[H_GEN]
@@ -319,7 +320,7 @@ def run_program(a, bufs, inp, off, in_ch, n, sr):
     return nops
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
     """Render one block: program, master, output guard, taps, record ring, stats.
 
@@ -435,7 +436,7 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
 _SIG = types.int32(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64, types.voidptr)
 
 
-@cfunc(_SIG, cache=True, nopython=True)
+@cfunc(_SIG, cache=True, nopython=True, error_model="numpy")
 def pa_callback(inp, outp, frames, time_info, flags, user):
     """The PortAudio stream callback: ``user`` points at the arena; 0 = paContinue."""
     hdr = carray(user, (64,), dtype=np.float64)
@@ -449,7 +450,7 @@ def pa_callback(inp, outp, frames, time_info, flags, user):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@rt_jit
 def process_blocks(a, inp, out, start, frames, block, in_ch, out_ch):
     """Offline: render ``frames`` frames from ``start`` in blocks of ``block`` with ``process_block``."""
     s = start

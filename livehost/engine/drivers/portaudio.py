@@ -81,7 +81,7 @@ def find_device(spec: str | int | None, kind: str) -> int:
 _XRUN_SIG = types.int32(types.voidptr)
 
 
-@cfunc(_XRUN_SIG, cache=True, nopython=True)
+@cfunc(_XRUN_SIG, cache=True, nopython=True, error_model="numpy")
 def _jack_xrun(arg):
     a = carray(arg, (L.H_SIZE,), dtype=np.float64)
     a[L.H_JACK_XRUNS] += 1.0
