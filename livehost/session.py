@@ -13,7 +13,7 @@ from pathlib import Path
 
 from livehost.engine.engine import Engine, EngineError
 from livehost.engine.graph import Layer, Node, walk
-from livehost.engine.patching import apply_patch, engine_for, patch_from_engine
+from livehost.engine.patching import engine_for, patch_from_engine, patch_sources
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
 from livehost.patch import Patch, load, save
@@ -251,21 +251,35 @@ class Session:
         return target
 
     def load(self, path: str) -> None:
-        """Load another patch into the running engine (its graph crossfades in)."""
+        """Load another patch into the running engine (the output fades out, the graphs swap, it fades
+        in). All or nothing: a patch that cannot be loaded (bad file, missing audio or model, no engine
+        memory) raises a LivehostError saying why in one line, and the old patch plays on."""
+        eng = self.engine
         new = load(path)
-        if (new.samplerate, new.blocksize) != (self.patch.samplerate, self.patch.blocksize):
-            self.notice = (f"{path}: runs at this session's {self.engine.sr:g} Hz / {self.engine.max_block} "
-                           "frames (restart to change them)")
-        running = self.engine.running
+        mode, sources, _ = patch_sources(eng, new, self.input_override)  # files read before any fade
+        ready = self.workers.prepare(new)
+        running = eng.running
+        was_muted = bool(eng.master.values.get("mute", False))
         if running:  # fade out, swap graphs, fade in: no click between patches
-            self.engine.fade_master(True)
-        apply_patch(self.engine, new, self.input_override)
+            eng.fade_master(True)
+        try:
+            eng.build(mode, sources, new.engine_chain(), dict(new.master))
+        except LivehostError:
+            if running:
+                eng.fade_master(was_muted)
+            raise
         if running:
-            self.engine.fade_master(bool(new.master.get("mute", False)))
+            eng.fade_master(bool(new.master.get("mute", False)))
+        notice = ""
+        if (new.samplerate, new.blocksize) != (self.patch.samplerate, self.patch.blocksize):
+            notice = (f"{path}: runs at this session's {eng.sr:g} Hz / {eng.max_block} "
+                      "frames (restart to change them)")
         self.patch = new
         self.path = str(path)
         self.dirty = False
-        self.workers.retarget(new)
+        self.workers.retarget(new, ready)
+        eng.reclaim()  # the old graph's memory, now that no worker holds it
+        self.notice = notice
         remember(self.path)
 
     # ---- workers ----------------------------------------------------------------------------------

@@ -95,7 +95,32 @@ class Workers:
             self.midi = None
 
     # ---- models -----------------------------------------------------------------------------------
-    def _start_classifier(self, patch) -> None:
+    def prepare(self, patch) -> dict:
+        """Load the models ``patch`` names before it replaces the playing patch, so that a model that
+        cannot load stops the switch (LivehostError, one line) while the old patch plays on. The result
+        goes to :meth:`retarget`."""
+        from livehost.engine.patching import generator_model
+        from livehost.ml.classifier import ClassifierWorker, classifier_path
+        from livehost.ml.generator.worker import FrameGenerator
+
+        ready: dict = {}
+        path = classifier_path(patch.extra.get("models"), patch.path)
+        if path is not None and (self.classifier is None or self.classifier.model_path != path):
+            w = ClassifierWorker(self.engine, path)
+            if not w.load():
+                raise LivehostError(f"genre classifier: {w.snapshot.error}")
+            ready["classifier"] = w
+        gen = generator_model(patch)
+        if gen is not None:
+            try:
+                ready["generator"] = FrameGenerator(gen)
+            except LivehostError as e:
+                raise LivehostError(f"generator: {e}") from None
+            except Exception as e:  # onnxruntime's own errors: one line, the old patch plays on
+                raise LivehostError(f"generator: {gen}: cannot load the model: {str(e).splitlines()[0]}") from None
+        return ready
+
+    def _start_classifier(self, patch, ready=None) -> None:
         from livehost.ml.classifier import ClassifierWorker, classifier_path
 
         path = classifier_path(patch.extra.get("models"), patch.path)
@@ -104,22 +129,22 @@ class Workers:
             self.classifier = None
         if path is None or self.classifier is not None:
             return
-        w = ClassifierWorker(self.engine, path)
+        w = ready if ready is not None else ClassifierWorker(self.engine, path)
         if not w.load():
             self.problems.append(f"genre classifier: {w.snapshot.error}")
         self.classifier = w.start() if self._start_models else w
 
-    def _start_generator(self) -> None:
+    def _start_generator(self, frames=None) -> None:
         from livehost.ml.generator.worker import GeneratorWorker
 
         if self.generator is not None:
-            self.generator.stop()
+            self.generator.stop()  # gives the old node's memory back to the engine
             self.generator = None
         src = next((s for s in self.engine.sources if s.type.name == "generator"), None)
         if src is None:
             return
         try:
-            w = GeneratorWorker(self.engine, src.id, src.options["model"])
+            w = GeneratorWorker(self.engine, src.id, src.options["model"], frames=frames)
         except LivehostError as e:
             self.problems.append(f"generator: {e}")
             return
@@ -127,8 +152,10 @@ class Workers:
         self.generator = w.start() if self._start_models else w
 
     # ---- lifecycle --------------------------------------------------------------------------------
-    def retarget(self, patch) -> None:
-        """Follow a (newly loaded) patch: its CC maps, MIDI ports and models."""
+    def retarget(self, patch, ready: dict | None = None) -> None:
+        """Follow a (newly loaded) patch: its CC maps, MIDI ports and models (``ready``: what
+        :meth:`prepare` loaded for it)."""
+        ready = ready or {}
         cfg = midi_config(patch)
         self.synth_id = patch.synth.get("id", "synth") if patch.synth else "synth"
         self.router.config = cfg
@@ -137,8 +164,8 @@ class Workers:
         self.router.synth_id = self.synth_id
         self.router.tuning = None  # rebuilt from the synth's table at the next MTS message
         self._open_midi(cfg)
-        self._start_classifier(patch)
-        self._start_generator()
+        self._start_classifier(patch, ready.get("classifier"))
+        self._start_generator(ready.get("generator"))
 
     @property
     def maps(self) -> list[MidiMap]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from livehost.dsp.atomics import load_acquire, store_release
 from livehost.dsp.rt import rt_jit
 
 
@@ -45,7 +46,7 @@ def generator_play(pp, pc, st, buf, n, sr):
     cap = int(st[G_CAP])
     if cap <= 0 or G_HEAD + cap > st.shape[0]:
         return
-    w = int(st[G_W])
+    w = int(load_acquire(st, G_W))  # the worker wrote the samples before the count
     r = int(st[G_R])
     if r > w:  # the worker was reset behind the reader: resynchronise
         r = w
@@ -96,6 +97,6 @@ def generator_play(pp, pc, st, buf, n, sr):
         g = (g0 + (g1 - g0) * ((i + 1) * inv)) * shaped
         buf[0, i] = x * g
         buf[1, i] = x * g
-    st[G_R] = r
+    store_release(st, G_R, r)  # done reading: the worker may overwrite them
     st[G_STATE] = state
     st[G_FADE] = fade

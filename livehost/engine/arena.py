@@ -1,11 +1,21 @@
 """The engine's arena: one preallocated float64 array and a first-fit allocator over its free part.
 
-Only the control side allocates and frees (under the engine's lock); the audio thread never does.
+Only the control side allocates and frees (under the engine's lock); the audio thread never does,
+and what it may still read is never freed (the ownership rule, :mod:`livehost.engine.protocol`).
 Freshly allocated regions are written (zeroed) here, off the audio thread, so their pages are
 resident before the callback first touches them.
+
+The heap is a reservation of address space (an anonymous ``MAP_NORESERVE`` mapping), not of memory:
+pages cost nothing until an allocation zeroes them, and large freed regions are handed back to the
+kernel (``MADV_DONTNEED``). So the heap can be reserved far larger than any patch needs (a long file
+input, two patches side by side during a load) and grows in real memory only as far as it is used,
+while its address, the one the callback holds, never changes.
 """
 
 from __future__ import annotations
+
+import mmap
+import sys
 
 import numpy as np
 
@@ -14,6 +24,27 @@ from livehost.engine import layout as L
 
 class ArenaFull(MemoryError):
     """The arena has no free region large enough."""
+
+
+MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000 if sys.platform.startswith("linux") else 0)
+PAGE_SLOTS = mmap.PAGESIZE // 8
+RETURN_PAGES = 16  # free regions spanning at least this many whole pages go back to the kernel
+
+
+def _reserve(slots: int, min_slots: int) -> tuple[mmap.mmap | None, np.ndarray]:
+    """A zeroed float64 array of ``slots`` (or, where the kernel refuses that much address space,
+    the largest power-of-two fraction of it that is at least ``min_slots``) backed by anonymous pages
+    mapped on first touch. Returns the mapping (None where mmap is unavailable) and the array."""
+    flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0) | MAP_NORESERVE
+    n = int(slots)
+    while True:
+        try:
+            m = mmap.mmap(-1, n * 8, flags=flags) if flags else mmap.mmap(-1, n * 8)
+            return m, np.frombuffer(m, np.float64, n)
+        except (OSError, ValueError, TypeError):
+            if n // 2 < min_slots:
+                return None, np.zeros(min_slots, np.float64)
+            n //= 2
 
 
 class Arena:
@@ -42,8 +73,8 @@ class Arena:
             self.offsets[name] = off
             off += size
         self.heap_start = off
-        total = off + int(heap_slots)
-        self.a = np.zeros(total, np.float64)
+        self._map, self.a = _reserve(off + int(heap_slots), off + min(int(heap_slots), 1 << 20))
+        total = self.a.size
         a = self.a
         a[L.H_LEN] = total
         a[L.H_SR] = self.sr
@@ -82,8 +113,10 @@ class Arena:
         raise ArenaFull(f"engine arena full: {size} slots wanted, largest free {self.largest_free()}")
 
     def free(self, off: int, size: int) -> None:
-        """Return a region to the heap (coalescing neighbours)."""
+        """Return a region to the heap (coalescing neighbours); its whole pages go back to the kernel
+        when it is large. Only for memory no published program reaches any more."""
         size = max(1, int(size))
+        self._give_back(int(off), size)
         self._free.append((int(off), size))
         self._free.sort()
         merged: list[tuple[int, int]] = []
@@ -93,6 +126,22 @@ class Arena:
             else:
                 merged.append((o, n))
         self._free = merged
+
+    def _give_back(self, off: int, size: int) -> None:
+        if self._map is None:
+            return
+        first = -(-off // PAGE_SLOTS) * PAGE_SLOTS
+        last = (off + size) // PAGE_SLOTS * PAGE_SLOTS
+        if last - first >= RETURN_PAGES * PAGE_SLOTS:
+            self._map.madvise(mmap.MADV_DONTNEED, first * 8, (last - first) * 8)
+
+    def mark(self) -> list[tuple[int, int]]:
+        """The allocator's state, for :meth:`rollback` (a build that fails part-way)."""
+        return list(self._free)
+
+    def rollback(self, mark: list[tuple[int, int]]) -> None:
+        """Undo every allocation made since :meth:`mark` (no region may have been freed since)."""
+        self._free = list(mark)
 
     def largest_free(self) -> int:
         """The largest free region (slots)."""

@@ -5,6 +5,11 @@ through the arena: parameter targets (smoothed by the callback), and whole progr
 the idle one of two program regions and switched by a generation counter at a block boundary.
 Adding a node inserts it fully bypassed and ramps it in; removing or moving one ramps it out first,
 so an edit is a short crossfade, never a click.
+
+Memory the published program reaches is never freed while the audio thread may still run it:
+replaced or removed items are *retired* with the generation that dropped them and freed only once the
+callback has acknowledged that generation (and no worker holds a view of them). The whole protocol
+(ownership, ordering of the shared words) is written down in :mod:`livehost.engine.protocol`.
 """
 
 from __future__ import annotations
@@ -15,15 +20,16 @@ import time
 
 import numpy as np
 
+from livehost.dsp.atomics import acquire, release
 from livehost.engine import layout as L
-from livehost.engine.arena import Arena
+from livehost.engine.arena import Arena, ArenaFull
 from livehost.engine.codegen import compiled, kind_of
 from livehost.engine.graph import LAYER_PARAMS, Branch, Layer, Node, compile_program, find, walk
 from livehost.errors import LivehostError
 from livehost.nodes import load_all
 from livehost.nodes.declare import NodeType, suggest
 
-DEFAULT_HEAP_SLOTS = 32 << 20  # 256 MiB of float64 (mapped lazily: only what nodes use is touched)
+DEFAULT_HEAP_SLOTS = 1 << 30  # 8 GiB of address space reserved; only what nodes use becomes memory
 
 
 class EngineError(LivehostError):
@@ -59,6 +65,7 @@ class Engine:
         self._slots = list(range(L.MAX_SLOTS - 1, L.SLOT_MASTER, -1))
         self._ids = itertools.count(1)
         self._pending: list[tuple] = []  # (action, item, info) waiting for a fade to finish
+        self._retired: list[tuple[int, object]] = []  # (generation that dropped it, item) not yet freed
         self.master = self._make_node("master", "master", {}, fade_in=False)
         self.a[L.H_MASTER_P] = self.master.pbase
         self.a[L.H_MASTER_NP] = len(self.master.params)
@@ -165,29 +172,69 @@ class Engine:
             self.arena.free(item.sbase, item.ssize)
         self._slots.append(item.slot)
 
+    def _retire(self, items: list, gen: int) -> None:
+        """Items the program of generation ``gen`` no longer reaches: freed by :meth:`reclaim`."""
+        self._retired.extend((gen, it) for it in items)
+
+    def reclaim(self) -> int:
+        """Free retired items the audio thread can no longer reach (it acknowledged the generation
+        that dropped them, or no driver runs) and no worker holds; returns how many are still waiting."""
+        with self.lock:
+            ack = int(acquire(self.a, L.H_ACK))
+            keep = []
+            for gen, it in self._retired:
+                if (self.running and ack < gen) or _held(it):
+                    keep.append((gen, it))
+                else:
+                    self._release(it)
+            self._retired = keep
+            return len(keep)
+
+    def hold_payload(self, node_id: str) -> tuple[Node, np.ndarray]:
+        """A node and a live view of its payload that stays valid (not freed, not reused) until
+        :meth:`release_hold` (for a worker writing into the node's ring from its own thread)."""
+        with self.lock:
+            view = self.payload(node_id)
+            node = self.item(node_id)
+            node.holds += 1
+            return node, view
+
+    def release_hold(self, node: Node) -> None:
+        """Give back a :meth:`hold_payload`; the node's memory may be freed once it is retired."""
+        with self.lock:
+            node.holds = max(0, node.holds - 1)
+        self.reclaim()
+
     @property
     def started(self) -> bool:
         """True once the callback has processed audio (edits then fade instead of jumping)."""
         return self.a[L.H_FRAMES] > 0
 
     # ---- publishing ----------------------------------------------------------------------------
-    def publish(self, timeout: float = 2.0) -> None:
-        """Compile the model and swap it in at the next block boundary (waits for the audio thread)."""
+    def publish(self, timeout: float = 2.0, retire: list | None = None) -> None:
+        """Compile the model and swap it in at the next block boundary (waits for the audio thread);
+        ``retire``: items the new program no longer reaches, freed once the audio thread moved on."""
         with self.lock:
             rows = compile_program(self.input_mode, self.sources, self.chain)
             a = self.a
-            target = 1 - int(a[L.H_ACTIVE])
+            if self.running:  # the idle region may still be running until the last swap is acknowledged
+                self._wait_ack(timeout)
+            gen = int(a[L.H_GEN]) + 1
+            target = gen & 1  # program region = generation parity: one word publishes both
             base = int(a[L.H_PROG1] if target else a[L.H_PROG0])
             a[base:base + rows.size] = rows.ravel()
             a[L.H_NOPS1 if target else L.H_NOPS0] = len(rows)
             a[L.H_ACTIVE] = target
-            a[L.H_GEN] = a[L.H_GEN] + 1.0
+            release(a, L.H_GEN, gen)  # rows, counts and region before the generation
+            if retire:
+                self._retire(retire, gen)
             if self.running:
                 self._wait_ack(timeout)
+            self.reclaim()
 
     def _wait_ack(self, timeout: float) -> None:
         end = time.monotonic() + timeout
-        while self.a[L.H_ACK] != self.a[L.H_GEN]:
+        while acquire(self.a, L.H_ACK) != self.a[L.H_GEN]:
             if time.monotonic() > end:
                 raise EngineError("the audio thread did not pick up the new graph (stream stalled?)")
             time.sleep(0.0005)
@@ -200,18 +247,43 @@ class Engine:
         values)`` or ``("layer", id, values, [(gain_db, chain_spec), ...])``; master_values: master params.
         """
         with self.lock:
-            for item in self.chain:
-                self._release(item)
-            for s in self.sources:
-                self._release(s)
+            self._check_values("master", self.master.params, master_values)
+            # the new graph goes into fresh memory while the old one plays on; all or nothing
+            mark, slots = self.arena.mark(), list(self._slots)
+            fade = self.started
+            try:
+                new_sources = [self._make_node(t, i, v, fade, payload=p, options=o) for t, i, v, p, o in sources]
+                new_chain = self._build_chain(chain_spec, fade)
+            except ArenaFull as e:
+                self.arena.rollback(mark)
+                self._slots = slots
+                raise EngineError(f"not enough engine memory for this patch ({e})") from None
+            except BaseException:
+                self.arena.rollback(mark)
+                self._slots = slots
+                raise
+            old = self.chain + self.sources  # pending edits are inside it: they go with it
+            self._pending = []
             self.input_mode = input_mode
             self.a[L.H_SILENT_IN] = 0.0 if input_mode == "mic" else 1.0
-            fade = self.started
-            self.sources = [self._make_node(t, i, v, fade, payload=p, options=o) for t, i, v, p, o in sources]
-            self.chain = self._build_chain(chain_spec, fade)
-            for name, v in master_values.items():
-                self.set_param("master", name, v)
-            self.publish()
+            self.sources = new_sources
+            self.chain = new_chain
+            # the master takes the new patch's values; what it leaves out goes back to the default
+            # (mute excepted: a live load fades it out and back in around the swap)
+            for p in self.master.params:
+                if p.name in master_values or p.name not in ("wet", "bypass", "mute"):
+                    self.set_param("master", p.name, master_values.get(p.name, p.default))
+            self.publish(retire=old)
+
+    def _check_values(self, node_id: str, params, values: dict) -> None:
+        by_name = {p.name: p for p in params}
+        for k, v in values.items():
+            p = by_name.get(k)
+            if p is None:
+                raise EngineError(f"{node_id} has no parameter '{k}'{suggest(k, list(by_name))}")
+            why = p.check(v)
+            if why:
+                raise EngineError(f"{node_id}.{k} {why}")
 
     def _build_chain(self, spec: list, fade: bool) -> list:
         out = []
@@ -381,16 +453,17 @@ class Engine:
     def _finish_remove(self, it) -> None:
         container, i, _ = find(self.chain, it.id)
         del container[i]
-        self.publish()
-        self._release(it)
+        self.publish(retire=[it])
 
     def service(self) -> int:
         """Finish edits whose fade-out is complete; returns how many are still pending.
 
         Drivers call this regularly (the offline driver between blocks, live drivers from a control
-        thread every few milliseconds).
+        thread every few milliseconds). Retired memory the audio thread has left is freed here too.
         """
         with self.lock:
+            if self._retired:
+                self.reclaim()
             still = []
             for action, it, info in self._pending:
                 if not self._faded(it):
@@ -423,21 +496,33 @@ class Engine:
         with self._midi_lock:
             a = self.a
             w = int(a[L.H_MIDI_W])
-            if w - int(a[L.H_MIDI_R]) >= L.MIDI_CAP:
+            if w - int(acquire(a, L.H_MIDI_R)) >= L.MIDI_CAP:
                 return False
             base = int(a[L.H_MIDI]) + (w % L.MIDI_CAP) * L.MIDI_W
             a[base:base + 4] = (frame, status, d1, d2)
-            a[L.H_MIDI_W] = w + 1  # publish after the event is written
+            release(a, L.H_MIDI_W, w + 1)  # publish after the event is written
             return True
 
     def payload(self, node_id: str) -> np.ndarray:
         """A live view of a node's payload (the data appended after its declared state: a synth's
-        128-note tuning table in Hz, a file's samples). Writes are seen by the next block."""
+        128-note tuning table in Hz, a file's samples). Writes are seen by the next block. The view
+        is valid only while the node is in the graph: a thread that keeps it uses :meth:`hold_payload`,
+        one that writes now and then uses :meth:`write_payload`."""
         it = self.item(node_id)
         if not isinstance(it, Node) or it.payload is None:
             raise EngineError(f"'{node_id}' has no payload")
         end = it.sbase + it.ssize
         return self.a[end - it.payload.size:end]
+
+    def write_payload(self, node_id: str, index: int, values) -> None:
+        """Write ``values`` into node ``node_id``'s payload from ``index`` on (under the engine lock,
+        so the node cannot be freed meanwhile); EngineError if there is no such node."""
+        with self.lock:
+            p = self.payload(node_id)
+            v = np.atleast_1d(np.asarray(values, np.float64))
+            if not 0 <= index <= p.size - v.size:
+                raise EngineError(f"'{node_id}': payload index {index}..{index + v.size} outside 0..{p.size}")
+            p[index:index + v.size] = v
 
     def panic(self) -> None:
         """All notes off and voices silenced within one block (every MIDI node gets a panic event)."""
@@ -527,6 +612,13 @@ class Engine:
 
 
 _ZERO_IN = np.zeros((1, 1), np.float32)
+
+
+def _held(item) -> bool:
+    """True if a worker holds a view into ``item`` or anything inside it."""
+    if isinstance(item, Layer):
+        return any(_held(sub) for b in item.branches for sub in b.chain)
+    return getattr(item, "holds", 0) > 0
 
 
 def _db(x: float) -> float:

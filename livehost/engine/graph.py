@@ -34,6 +34,7 @@ class Node:
     ssize: int = 0
     slot: int = -1
     kind: int = -1
+    holds: int = 0  # workers holding a view of this node's memory (see Engine.hold_payload)
 
     @property
     def params(self) -> tuple[Param, ...]:

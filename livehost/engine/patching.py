@@ -28,7 +28,19 @@ def resolve_input(patch: Patch, override: str | None) -> dict:
 
 def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
                 loop: bool | None = None) -> dict:
-    """Load ``patch`` into ``engine`` (file sources are read and resampled here); returns the input used."""
+    """Load ``patch`` into ``engine`` (file sources are read and resampled here); returns the input used.
+
+    All or nothing: if anything fails (a missing file, no engine memory), the engine keeps the graph
+    it had and the error (a LivehostError) says why in one line."""
+    mode, sources, inp = patch_sources(engine, patch, input_override, loop)
+    engine.build(mode, sources, patch.engine_chain(), dict(patch.master))
+    return inp
+
+
+def patch_sources(engine: Engine, patch: Patch, input_override: str | None = None,
+                  loop: bool | None = None) -> tuple[str, list, dict]:
+    """Everything :meth:`Engine.build` needs for ``patch`` besides its chain, prepared off the engine
+    (files read and resampled to the engine's rate): ``(input mode, source tuples, input table)``."""
     inp = resolve_input(patch, input_override)
     sources = []
     if inp["source"] == "file":
@@ -45,8 +57,7 @@ def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
 
         sources.append(generator_source(str(gen), engine.sr))
     mode = "mic" if inp["source"] == "mic" else "none"
-    engine.build(mode, sources, patch.engine_chain(), dict(patch.master))
-    return inp
+    return mode, sources, inp
 
 
 def generator_model(patch: Patch):

@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import carray, cfunc, types
 
+from livehost.dsp.atomics import load_acquire, store_release
 from livehost.dsp.limiter import master_kernel
 from livehost.dsp.rt import rt_jit
 from livehost.engine.clock import monotonic_ns
@@ -130,7 +131,7 @@ def pop_midi(a, n):
     bev = int(a[H_BEV])
     ring = int(a[H_MIDI])
     cap = int(a[H_MIDI_CAP])
-    w = int(a[H_MIDI_W])
+    w = int(load_acquire(a, H_MIDI_W))  # the events before it are written
     r = int(a[H_MIDI_R])
     now = a[H_FRAMES]
     cnt = 0
@@ -148,7 +149,7 @@ def pop_midi(a, n):
         cnt += 1
         r += 1
     a[bev] = cnt
-    a[H_MIDI_R] = r
+    store_release(a, H_MIDI_R, r)  # the slots read are free for the writer again
 
 
 @rt_jit
@@ -239,9 +240,10 @@ def run_source(a, bufs, row, n, sr):
 
 @rt_jit
 def run_program(a, bufs, inp, off, in_ch, n, sr):
-    """Execute the live program (one pass over its rows) for ``n`` frames."""
-    gen = a[H_GEN]
-    region = int(a[H_ACTIVE])
+    """Execute the live program (one pass over its rows) for ``n`` frames, then acknowledge its
+    generation (the control side frees memory an older program reached only after that)."""
+    gen = load_acquire(a, H_GEN)  # the program's rows and counts were written before it
+    region = int(gen) & 1
     if region == 0:
         base = int(a[H_PROG0])
         nops = int(a[H_NOPS0])
@@ -316,7 +318,7 @@ def run_program(a, bufs, inp, off, in_ch, n, sr):
             meter(a, int(a[row + R_SLOT]), bufs[int(a[row + R_BUF])], n)
         elif op == OP_LAYER:
             smooth_params(a, int(a[row + R_PBASE]), int(a[row + R_NP]), n, sr)
-    a[H_ACK] = gen
+    store_release(a, H_ACK, gen)  # every read of an older program's memory is done
     return nops
 
 
@@ -403,13 +405,13 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
             p = 0
     if pk0 <= SANE and pk1 <= SANE:
         store_meter(a, SLOT_MASTER, pk0, pk1, ms0, ms1, n)
-    a[H_TAP_W] = w + n
+    store_release(a, H_TAP_W, w + n)
     # record ring (float32-rounded so recordings equal what the device got)
     if a[H_REC_ON] != 0.0:
         rb = int(a[H_REC])
         rcap = int(a[H_REC_CAP])
         rw = int(a[H_REC_W])
-        if rw + n - int(a[H_REC_R]) > rcap:
+        if rw + n - int(load_acquire(a, H_REC_R)) > rcap:
             a[H_REC_DROPS] += n
         else:
             p = rw % rcap
@@ -419,7 +421,7 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
                 p += 1
                 if p == rcap:
                     p = 0
-            a[H_REC_W] = rw + n
+            store_release(a, H_REC_W, rw + n)
     a[H_FRAMES] += n
     a[H_CALLBACKS] += 1.0
     dt = monotonic_ns() - t0

@@ -179,19 +179,23 @@ class MidiRouter:
         from livehost.tuning import Tuning, TuningError
 
         try:
-            payload = self.engine.payload(self.synth_id)
+            payload = self.engine.payload(self.synth_id).copy()  # written back through write_payload
         except Exception:
             self.monitor.event("error", text=f"MTS: no synth '{self.synth_id}'")
             return []
         if self.tuning is None:
-            self.tuning = Tuning(payload.copy(), "live")
+            self.tuning = Tuning(payload, "live")
         try:
             changes = self.tuning.apply_mts(bytes(data))
         except TuningError as e:
             self.monitor.event("error", text=f"MTS: {e}")
             return []
-        for key, hz in changes:
-            payload[key] = float("nan") if hz is None else hz
+        try:
+            for key, hz in changes:
+                self.engine.write_payload(self.synth_id, key, float("nan") if hz is None else hz)
+        except Exception:  # the synth left the graph meanwhile (a patch load)
+            self.monitor.event("error", text=f"MTS: no synth '{self.synth_id}'")
+            return []
         self.monitor.event("mts", a=len(changes), text=", ".join(f"{k}={hz:.3f}Hz" for k, hz in changes[:8]))
         return changes
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from livehost.dsp.atomics import acquire, release
 from livehost.engine import layout as L
 
 #: Channel names accepted by :class:`TapReader` besides 0, 1, 2.
@@ -43,13 +44,13 @@ class TapReader:
         self.sr = float(engine.sr)
         # frames the writer may touch beyond H_TAP_W while we copy (one block in progress)
         self.guard = int(getattr(engine, "max_block", 4096))
-        self.pos = int(self.a[L.H_TAP_W])
+        self.pos = int(acquire(self.a, L.H_TAP_W))
         self.lost = 0
 
     @property
     def available(self) -> int:
         """Frames written since the last read (may exceed the ring's capacity)."""
-        return max(0, int(self.a[L.H_TAP_W]) - self.pos)
+        return max(0, int(acquire(self.a, L.H_TAP_W)) - self.pos)
 
     def _copy(self, c: int, start: int, stop: int, base: int, cap: int) -> np.ndarray:
         ring = self.a[base + c * cap: base + (c + 1) * cap]
@@ -69,7 +70,7 @@ class TapReader:
         a = self.a
         base = int(a[L.H_TAP])
         cap = int(a[L.H_TAP_CAP])
-        w = int(a[L.H_TAP_W])
+        w = int(acquire(a, L.H_TAP_W))  # the frames before it are written
         if w < self.pos:  # the engine was reset: start over from its current position
             self.pos = w
         safe = cap - self.guard  # frames that cannot be overwritten by the block in progress
@@ -82,7 +83,7 @@ class TapReader:
         else:
             x = self._copy(self.channel, start, w, base, cap)
         # the writer may have moved on while we copied: anything it could have overwritten is lost
-        w2 = int(a[L.H_TAP_W])
+        w2 = int(acquire(a, L.H_TAP_W))
         first_ok = w2 + self.guard - cap
         if first_ok > start:
             drop = min(first_ok - start, len(x))

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import soundfile as sf
 
+from livehost.dsp.atomics import acquire, release
 from livehost.engine import layout as L
 from livehost.engine.engine import Engine
 
@@ -26,7 +27,7 @@ class Recorder:
     def start(self) -> None:
         """Open the file and start recording at the next block."""
         a = self.engine.a
-        a[L.H_REC_R] = a[L.H_REC_W]
+        release(a, L.H_REC_R, acquire(a, L.H_REC_W))
         self._file = sf.SoundFile(self.path, "w", int(self.engine.sr), self.channels, subtype="FLOAT")
         a[L.H_REC_ON] = 1.0
         self._thread = threading.Thread(target=self._run, name="livehost-recorder", daemon=True)
@@ -34,7 +35,7 @@ class Recorder:
 
     def _drain(self) -> None:
         a = self.engine.a
-        w = int(a[L.H_REC_W])
+        w = int(acquire(a, L.H_REC_W))  # the callback wrote the frames before the count
         r = int(a[L.H_REC_R])
         if w <= r:
             return
@@ -46,7 +47,7 @@ class Recorder:
             block = (0.5 * (block[:, 0] + block[:, 1]))[:, None]
         self._file.write(block)
         self.frames += w - r
-        a[L.H_REC_R] = w
+        release(a, L.H_REC_R, w)  # copied: the callback may overwrite them
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_s):

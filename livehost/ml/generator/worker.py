@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from livehost.dsp.atomics import acquire, release
 from livehost.dsp.generator import G_CAP, G_EVENTS, G_HEAD, G_R, G_UNDER, G_W
 from livehost.engine import layout as L
 from livehost.errors import LivehostError
@@ -301,13 +302,15 @@ class GeneratorWorker:
     """
 
     def __init__(self, engine, node_id: str, model_path: str | os.PathLike, seed: int = 0,
-                 ahead_ms: float = 100.0, threads: int = 1):
+                 ahead_ms: float = 100.0, threads: int = 1, frames: FrameGenerator | None = None):
         self.engine = engine
         self.node_id = node_id
-        self.gen = FrameGenerator(model_path, seed, threads)
-        self.p = engine.payload(node_id)
+        self.gen = frames if frames is not None else FrameGenerator(model_path, seed, threads)
+        # the node's memory stays ours (not freed by a patch load) until stop() gives it back
+        self.node, self.p = engine.hold_payload(node_id)
         self.cap = int(self.p[G_CAP])
         if self.cap <= 0 or G_HEAD + self.cap > len(self.p):
+            self.engine.release_hold(self.node)
             raise LivehostError(f"{node_id}: not a generator node payload")
         self.sr = float(engine.sr)
         self.ahead = int(ahead_ms * self.sr / 1000.0)
@@ -369,10 +372,12 @@ class GeneratorWorker:
         """Generate until the ring is ``ahead_ms`` ahead of the reader; returns frames written."""
         written = 0
         with self._lock:
+            if self.node is None:  # stopped: the node's memory is no longer ours to write
+                return 0
             self._params()
             while True:
                 w = int(self.p[G_W])
-                r = int(self.p[G_R])
+                r = int(acquire(self.p, G_R))  # the kernel is done with the frames before it
                 if w - r >= self.ahead:
                     break
                 if len(self._pending) == 0:
@@ -386,7 +391,7 @@ class GeneratorWorker:
                 self.p[G_HEAD + pos:G_HEAD + pos + first] = self._pending[:first]
                 if k > first:
                     self.p[G_HEAD:G_HEAD + k - first] = self._pending[first:k]
-                self.p[G_W] = w + k  # publish after the samples are in place
+                release(self.p, G_W, w + k)  # publish after the samples are in place
                 self._pending = self._pending[k:]
                 written += k
         return written
@@ -405,8 +410,12 @@ class GeneratorWorker:
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop the background thread (the ring then drains, fades out and counts underruns)."""
+        """Stop the background thread (the ring then drains, fades out and counts underruns) and give
+        the node's memory back to the engine."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self.node is not None:
+            self.engine.release_hold(self.node)
+            self.node = None
