@@ -55,9 +55,11 @@ class Watch:
     def after_load(self, label: str) -> None:
         a = self.s.engine.a
         c0 = a[L.H_CALLBACKS]
-        time.sleep(0.06)  # ~22 blocks of 128 at 48 kHz
+        end = time.monotonic() + 1.0  # 375 blocks of 128 at 48 kHz: a stalled callback never comes back
+        while a[L.H_CALLBACKS] < c0 + 5 and time.monotonic() < end:
+            time.sleep(0.005)
         advanced = a[L.H_CALLBACKS] - c0
-        assert advanced >= 5, f"{label}: the callback stalled ({advanced:g} blocks in 60 ms)"
+        assert advanced >= 5, f"{label}: the callback stalled ({advanced:g} blocks in 1 s)"
         st = self.s.engine.stats()
         assert st["nan_resets"] == 0 and st["nonfinite_out"] == 0, f"{label}: {st}"
         for t in self.taps:
