@@ -69,7 +69,7 @@ class Patch:
     chain: list = field(default_factory=list)
     master: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # reserved sections, kept verbatim
-    synth: dict | None = None  # {"values": {...}, "tuning": ..., "kbm"?, "ref_note"?, "ref_hz"?, "id"?}
+    synth: dict | None = None  # {"values": {...}, "tuning": ..., the other SYNTH_KEYS given}
     path: str | None = None
 
     def engine_chain(self) -> list:
@@ -295,46 +295,60 @@ def _validate_models(ctx: _Ctx, table) -> None:
             ctx.fail(("models", k), f"models.{k}", f"= {v!r} must be an .onnx file path")
 
 
-SYNTH_KEYS = ("id", "tuning", "kbm", "ref_note", "ref_hz")
+SYNTH_KEYS = ("id", "tuning", "kbm", "middle_note", "ref_note", "ref_hz")
+"""``[synth]`` keys that are not synth parameters: its id and its tuning (see :func:`_validate_synth`)."""
+
+_REFERENCE_KEYS = ("middle_note", "ref_note", "ref_hz")
 
 
 def _validate_synth(ctx: _Ctx, table) -> dict:
-    """``[synth]``: the synth node's parameters plus its tuning (``tuning``, ``kbm``, ``ref_note``, ``ref_hz``)."""
+    """``[synth]``: the synth node's parameters plus its tuning: ``tuning`` (a system name or a Scala
+    file), ``kbm`` (a ``.kbm`` file), ``middle_note`` (MIDI note of the scale's 1/1, default 60),
+    ``ref_note`` (MIDI note whose frequency is fixed, default the middle note) and ``ref_hz`` (its
+    frequency in Hz, default its standard pitch).  With none of them: Scala's default, 1/1 on MIDI note
+    60 at 261.6256 Hz; ``ref_note = 69``, ``ref_hz = 440.0`` tunes A4 to 440 Hz instead.  A ``kbm``
+    sets the middle note and reference itself, so it excludes the last three."""
     if not isinstance(table, dict):
         ctx.fail(("synth",), "synth", "must be a table")
     reg = load_all()
     if "synth" not in reg:
         ctx.fail(("synth",), "synth", "is not available in this build of livehost")
     params = list(all_params(reg["synth"]))
-    out = _validate_values(ctx, {k: v for k, v in table.items() if k not in SYNTH_KEYS}, ("synth",), "synth",
-                           params, ())
+    out = _validate_values(ctx, table, ("synth",), "synth", params, SYNTH_KEYS)
     for k in ("tuning", "kbm"):
         if k in table and (not isinstance(table[k], str) or not table[k]):
             ctx.fail(("synth", k), f"synth.{k}", f"= {table[k]!r} must be a tuning name or a file name")
-    if "ref_note" in table:
-        v = table["ref_note"]
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 127:
-            ctx.fail(("synth", "ref_note"), "synth.ref_note", f"= {v!r} must be a MIDI note 0..127")
+    for k in ("middle_note", "ref_note"):
+        v = table.get(k)
+        if k in table and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 127):
+            ctx.fail(("synth", k), f"synth.{k}", f"= {v!r} must be a MIDI note 0..127")
     if "ref_hz" in table:
         v = table["ref_hz"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1.0 <= v <= 20000.0:
             ctx.fail(("synth", "ref_hz"), "synth.ref_hz", f"= {v!r} is outside 1..20000")
+    if "kbm" in table:
+        for k in _REFERENCE_KEYS:
+            if k in table:
+                ctx.fail(("synth", k), f"synth.{k}",
+                         f"= {table[k]!r} cannot go with kbm = {table['kbm']!r}: the .kbm file sets the "
+                         f"middle note and the reference itself")
     if "id" in table and (not isinstance(table["id"], str) or not ID_RE.match(table["id"])):
         ctx.fail(("synth", "id"), "synth.id", f"= {table['id']!r} must be a name (letters, digits, _ -)")
     spec = {k: table[k] for k in SYNTH_KEYS if k in table}
     spec.setdefault("tuning", "12edo")
     try:
-        from livehost.tuning import tuning_from_spec
+        from livehost.tuning import tuning_from_keys
 
-        base = Path(ctx.path).parent if ctx.path else Path(".")
-        tun = spec["tuning"]
-        tun_path = str(base / tun) if tun.endswith(".scl") and not os.path.isabs(tun) else tun
-        kbm = spec.get("kbm")
-        kbm_path = str(base / kbm) if kbm and not os.path.isabs(kbm) else kbm
-        tuning_from_spec(tun_path, kbm_path, spec.get("ref_note", 69), float(spec.get("ref_hz", 440.0)))
+        tuning_from_keys(spec, Path(ctx.path).parent if ctx.path else Path("."))
     except LivehostError as e:
-        ctx.fail(("synth", "tuning"), "synth.tuning", f"= {spec['tuning']!r}: {e}")
+        field = "kbm" if "kbm" in spec and getattr(e, "path", None) == _kbm_path(ctx, spec["kbm"]) else "tuning"
+        ctx.fail(("synth", field), f"synth.{field}", f"= {spec[field]!r}: {e}")
     return {"values": out, **spec}
+
+
+def _kbm_path(ctx: _Ctx, kbm: str) -> str:
+    base = Path(ctx.path).parent if ctx.path else Path(".")
+    return kbm if os.path.isabs(kbm) else str(base / kbm)
 
 
 def _check_keys(ctx: _Ctx, table: dict, fpath: tuple, allowed) -> None:

@@ -68,18 +68,16 @@ def generator_model(patch: Patch):
 
 
 def synth_source(patch: Patch) -> tuple:
-    """The ``[synth]`` section as an engine source: the tuning's 128-note table (Hz) is its payload."""
-    from livehost.tuning import tuning_from_spec
+    """The ``[synth]`` section as an engine source: the tuning's 128-note table (Hz) is its payload.
+
+    The tuning keys (``tuning``, ``kbm``, ``middle_note``, ``ref_note``, ``ref_hz``) mean what
+    :func:`livehost.tuning.tuning_from_keys` says: without a ``.kbm`` or a reference, Scala's default
+    (1/1 on MIDI note 60 at 261.6256 Hz); file names are relative to the patch's folder."""
+    from livehost.tuning import tuning_from_keys
 
     sy = patch.synth
     base = Path(patch.path).parent if patch.path else Path(".")
-    tun = sy["tuning"]
-    if tun.endswith(".scl") and not os.path.isabs(tun):
-        tun = str(base / tun)
-    kbm = sy.get("kbm")
-    if kbm and not os.path.isabs(kbm):
-        kbm = str(base / kbm)
-    tuning = tuning_from_spec(tun, kbm, sy.get("ref_note", 69), float(sy.get("ref_hz", 440.0)))
+    tuning = tuning_from_keys(sy, base)
     options = {k: v for k, v in sy.items() if k != "values"}
     return ("synth", sy.get("id", "synth"), dict(sy["values"]), tuning.table().astype(float), options)
 

@@ -31,6 +31,13 @@ Explicit chords (any system)
     ``5/4`` style ratios are just intervals, ``386c`` are cents.  ``[0,10,18]`` in 31-EDO is a just-ish
     major triad; ``[0,4,7]`` in ``bp`` is a Bohlen-Pierce triad.
 
+The key and the tuning
+    A key given by name (``--key D4``) is the tuning's pitch nearest to that name, with the tuning laid
+    out as the synth plays it: step 0 (1/1) = C4 = 261.6256 Hz on MIDI note 60 (Scala's default
+    mapping).  Chord steps count from the key's step, so every pitch is one the synth plays on some
+    key: ``--key C4 --system 31edo`` starts on 261.63 Hz, ``--key A4`` on 31-EDO's A (23 steps,
+    437.5 Hz).  A key in Hz (``--key 300``) is used as given: the system transposed to start there.
+
 Results are :class:`Chord` s with frequencies in Hz (the key's frequency times each pitch's ratio).
 """
 
@@ -38,9 +45,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from numbers import Real
 
 from livehost.errors import LivehostError
-from livehost.tuning import StepSystem, as_system, cents_to_ratio, name_to_hz, parse_ratio, ratio_to_cents
+from livehost.tuning import (StepSystem, as_system, cents_to_ratio, hz_to_step, name_to_hz, parse_ratio,
+                              ratio_to_cents, step_to_hz)
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 """Semitones of the major scale degrees 1..7 above the key."""
@@ -124,6 +133,27 @@ def nearest_step(system: StepSystem, semitones: int) -> int:
     return q * system.size + best
 
 
+def tuning_pitch(system: StepSystem | str | float, pitch: str | float) -> tuple[float, int | None]:
+    """Where ``pitch`` falls in a tuning: ``(hz, step)``.
+
+    A pitch name (``"A4"``) with a tuning (a :class:`StepSystem` or a system name such as ``"31edo"``)
+    is the tuning's pitch nearest to the name's 12-EDO frequency: its step counted from the 1/1 at
+    C4 = 261.6256 Hz (MIDI note 60, Scala's default) and its frequency in Hz.  A frequency (a number, or
+    a string such as ``"300"``) is taken as given, step None; so is a name when ``system`` is a bare
+    step ratio (a number: no tuning, nothing to snap to).
+    """
+    if isinstance(pitch, str) and re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*", pitch):
+        pitch = float(pitch)
+    if not isinstance(pitch, str):
+        return float(pitch), None
+    hz = name_to_hz(pitch)
+    if isinstance(system, Real):
+        return hz, None
+    sysm = as_system(system)
+    step = hz_to_step(sysm, hz)
+    return step_to_hz(sysm, step), step
+
+
 def _explicit(symbol: str, system: StepSystem) -> tuple[list[float], list[int | None]]:
     body = symbol[1:-1].strip()
     if not body:
@@ -151,11 +181,17 @@ def _explicit(symbol: str, system: StepSystem) -> tuple[list[float], list[int | 
 def parse_progression(text: str, system: StepSystem | str = "12edo", key: str | float = "C4") -> list[Chord]:
     """A progression (chord symbols separated by spaces; see the module doc) -> :class:`Chord` list.
 
-    system: a step system or its name (``"24edo"``); key: pitch name or Hz of the key's tonic (step 0).
+    system: a step system, its name (``"24edo"``) or one step ratio; key: pitch name (the tuning's
+    nearest pitch, see the module doc) or Hz of the key's tonic.
     Raises ChordError for a symbol that cannot be read.
     """
     sysm = as_system(system)
-    key_hz = name_to_hz(key) if isinstance(key, str) else float(key)
+    key_hz, key_step = tuning_pitch(system, key)
+    k0 = key_step or 0
+
+    def above_key(step: int) -> float:  # cents of the tuning's step ``k0 + step`` above the key
+        return sysm.cents(k0 + step) - sysm.cents(k0)
+
     symbols = re.findall(r"\[[^\]]*\]|[^\s\[\]]+", text)
     if not symbols or "[" in "".join(s for s in symbols if not s.startswith("[")):
         raise ChordError(f"progression {text!r} holds no chords (e.g. \"I ii V6 I\")")
@@ -165,12 +201,13 @@ def parse_progression(text: str, system: StepSystem | str = "12edo", key: str | 
             if not sym.endswith("]"):
                 raise ChordError(f"chord {sym!r} is not closed with ]")
             cents, steps = _explicit(sym, sysm)
+            cents = [above_key(k) if k is not None else c for c, k in zip(cents, steps)]
         else:
             root, ivals, inv = _roman(sym)
             base = nearest_step(sysm, root)
             steps = [base + nearest_step(sysm, i) for i in ivals]
             for _ in range(inv):
                 steps = steps[1:] + [steps[0] + sysm.size]
-            cents = [sysm.cents(k) for k in steps]
+            cents = [above_key(k) for k in steps]
         out.append(Chord(sym, cents, [key_hz * cents_to_ratio(c) for c in cents], steps))
     return out

@@ -14,9 +14,16 @@ Every note has a 5 ms attack and a 30 ms release that ends at the note's end (li
 renderer, the synth's own envelope otherwise); the whole output is then scaled so that its peak is
 ``--level-db`` dBFS (default -6).
 
-Frequencies always come from :mod:`livehost.tuning`: ``scale`` takes the steps of ``--system`` from
-``make_system``, ``chords`` the chord pitches of :mod:`livehost.tools.harmony`, ``system`` prints
-``make_system(base, step, size)`` (``--base C-1 --step semitone --size 128``: 8.18, 8.66, 9.18 ... Hz).
+Frequencies always come from :mod:`livehost.tuning`, laid out as the synth plays a tuning without a
+``.kbm``: step 0 (the 1/1) = C4 = 261.6256 Hz on MIDI note 60 (Scala's default mapping).  A pitch
+given by name (``--from A4``, ``--key D4``, ``--base C-1``) is the tuning's nearest pitch
+(:func:`livehost.tools.harmony.tuning_pitch`), so ``scale --system 31edo --from A4 --to A5`` plays
+31-EDO's A (437.5 Hz) up to its octave, the same frequencies the synth's ``31edo`` plays on MIDI notes
+83..114.  A pitch given in Hz is used as given (the system transposed to start there), and so is every
+pitch when the system is a bare step ratio (``--step 3/2``).  ``scale`` lists the steps of
+``--system``, ``chords`` the chord pitches of :mod:`livehost.tools.harmony`, ``system`` a table of
+``--size`` steps from ``--base`` (``--base C-1 --step semitone --size 128``: 8.18, 8.66, 9.18 ... Hz,
+index = MIDI note).
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ import numpy as np
 
 from livehost.errors import LivehostError
 from livehost.tools.common import Progress, check_output, db, print_json, write_audio
-from livehost.tuning import as_system, format_cents, hz_to_name, make_system, name_to_hz, parse_ratio
+from livehost.tools.harmony import tuning_pitch
+from livehost.tuning import as_system, format_cents, hz_to_name, make_system, name_to_hz, parse_ratio, steps_hz
 
 WAVES = ("sine", "saw", "square", "triangle")
 ATTACK_S = 0.005
@@ -184,9 +192,17 @@ def _hz(text: str) -> float:
 
 
 def system_table(base: str | float, step: str, size: int) -> list[dict]:
-    """``make_system(base, step, size)`` as rows ``{"index", "hz", "name", "cents"}`` (name/cents: the
-    nearest 12-EDO pitch name and the offset from it, A4 = 440 Hz)."""
-    hz = make_system(base, parse_step(step) if isinstance(step, str) else step, size)
+    """``size`` steps of ``step`` (a system name or one step ratio) from ``base`` (a pitch name: the
+    tuning's nearest pitch; or Hz, used as given), as rows ``{"index", "hz", "name", "cents"}`` (Hz;
+    name/cents: the nearest 12-EDO pitch name and the offset from it in cents, A4 = 440 Hz)."""
+    spec = parse_step(step) if isinstance(step, str) else step
+    f0, k0 = tuning_pitch(spec, base)
+    if k0 is None:
+        hz = make_system(f0, spec, size)
+    else:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise LivehostError(f"table size {size!r} must be a whole number >= 0")
+        hz = steps_hz(as_system(spec), k0, size)
     rows = []
     for i, f in enumerate(hz):
         name, c = hz_to_name(float(f))
@@ -195,18 +211,21 @@ def system_table(base: str | float, step: str, size: int) -> list[dict]:
 
 
 def scale_notes(system: str, lo: str | float, hi: str | float, down: bool = False) -> list[dict]:
-    """The steps of ``system`` from ``lo`` up to ``hi`` (pitch names or Hz), as rows ``{"step", "hz",
-    "name", "cents"}``; descending when ``down``. Frequencies come from ``make_system``."""
-    f0 = name_to_hz(lo) if isinstance(lo, str) else float(lo)
-    f1 = name_to_hz(hi) if isinstance(hi, str) else float(hi)
+    """The steps of ``system`` from ``lo`` up to ``hi``, as rows ``{"step", "hz", "name", "cents"}``
+    (``step`` counts from the first note); descending when ``down``.  A pitch name is the tuning's
+    nearest pitch (1/1 = C4 = 261.6256 Hz, as the synth plays it); a frequency in Hz is used as given
+    (``lo`` in Hz: the system transposed to start there; ``hi`` in Hz: the upper bound)."""
+    spec = parse_step(system) if isinstance(system, str) else system
+    sysm = as_system(spec)
+    f0, k0 = tuning_pitch(spec, lo)
+    f1, k1 = tuning_pitch(spec, hi)
     if f1 < f0:
-        f0, f1, down = f1, f0, not down
-    sysm = as_system(parse_step(system) if isinstance(system, str) else system)
-    per_step = sysm.period_cents / sysm.size
+        f0, k0, f1, k1, down = f1, k1, f0, k0, not down
+    per_step = abs(sysm.period_cents) / sysm.size
     count = int(math.floor(1200.0 * math.log2(f1 / f0) / max(per_step, 1e-9) * 1.5)) + 2
     if count > 100000:
         raise LivehostError(f"{sysm.name}: too many steps between {lo} and {hi}")
-    hz = make_system(f0, sysm, count)
+    hz = make_system(f0, sysm, count) if k0 is None else steps_hz(sysm, k0, count)
     hz = hz[hz <= f1 * (1 + 1e-9)]
     rows = []
     for k, f in enumerate(hz):
@@ -305,8 +324,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser("scale", help="every step of a system between two pitches")
     p.add_argument("output", metavar="OUT", help="output audio file")
     p.add_argument("--system", default="12edo", help="12edo, 24edo, 31edo, bp, ji12, a step ratio (3/2)...")
-    p.add_argument("--from", dest="lo", default="A4", help="lowest pitch: name (A4) or Hz (default A4)")
-    p.add_argument("--to", dest="hi", default="A5", help="highest pitch: name or Hz (default A5)")
+    p.add_argument("--from", dest="lo", default="A4", 
+                   help="lowest pitch: a name (A4: the tuning's nearest pitch) or Hz (default A4)")
+    p.add_argument("--to", dest="hi", default="A5", 
+                   help="highest pitch: a name (the tuning's nearest pitch) or Hz (default A5)")
     p.add_argument("--down", action="store_true", help="play from the top down")
     p.add_argument("--note-seconds", type=float, default=0.4, help="length of each note in seconds")
     p.add_argument("--json", action="store_true", help="print the notes as JSON")
@@ -317,7 +338,8 @@ def add_parser(sub) -> None:
                        formatter_class=raw, description=harmony.__doc__)
     p.add_argument("progression", help='e.g. "I ii V6 I", "I IV64 V7 I", "[0,8,14] [0,10,18]"')
     p.add_argument("output", metavar="OUT", help="output audio file")
-    p.add_argument("--key", default="C4", help="tonic: pitch name or Hz (default C4)")
+    p.add_argument("--key", default="C4", 
+                   help="tonic: a name (the tuning's nearest pitch; C4 = its 1/1) or Hz (default C4)")
     p.add_argument("--system", default="12edo", help="12edo, 19edo, 24edo, 31edo, ji12, bp (explicit chords)...")
     p.add_argument("--chord-seconds", type=float, default=1.0, help="length of each chord in seconds")
     p.add_argument("--json", action="store_true", help="print the chords as JSON")
@@ -325,7 +347,8 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_chords)
 
     p = sub.add_parser("system", help="print a frequency table (make_system)")
-    p.add_argument("--base", default="C-1", help="step 0: pitch name or Hz (default C-1 = 8.18 Hz)")
+    p.add_argument("--base", default="C-1", 
+                   help="step 0: a name (the tuning's nearest pitch) or Hz (default C-1 = 8.18 Hz)")
     p.add_argument("--step", default="semitone", help="semitone, quartertone, 31edo, bp, or a ratio (3/2)")
     p.add_argument("--size", type=int, default=128, help="number of steps (default 128)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -1,4 +1,6 @@
-"""``livehost tuning show SPEC [--kbm FILE] [--notes 0-127] [--json]``: print a tuning's key table.
+"""``livehost tuning show SPEC [--kbm FILE | --middle-note N --ref-note N --ref-hz HZ] [--notes 0-127]
+[--json]``: print a tuning's key table and the keyboard mapping in force (Scala's default without a
+``.kbm``: 1/1 on MIDI note 60 at 261.6256 Hz).
 
 Wire-up: ``add_parser(subparsers)`` registers the ``tuning`` subcommand; the parsed namespace carries
 ``func`` (a handler taking the namespace and returning a process exit code).
@@ -12,6 +14,7 @@ import sys
 from typing import TextIO
 
 from livehost.errors import LivehostError
+from livehost.tuning.keymap import map_info
 from livehost.tuning.names import format_cents, hz_to_name
 from livehost.tuning.tuning import tuning_from_spec
 
@@ -48,11 +51,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     show.add_argument("--kbm", metavar="FILE", help="a Scala .kbm keyboard map")
     show.add_argument("--notes", type=parse_notes, default=list(range(128)), metavar="RANGE",
                       help="MIDI notes to show, e.g. 0-127 (default), 60-72, 48-60,72")
-    show.add_argument("--ref-note", type=int, default=69, metavar="N",
-                      help="MIDI note of step 0 when no .kbm is given (default 69)")
-    show.add_argument("--ref-hz", type=float, default=440.0, metavar="HZ",
-                      help="frequency in Hz of --ref-note (default 440)")
-    show.add_argument("--json", action="store_true", help='print [{"note": n, "hz": f}, ...] (null = unmapped)')
+    show.add_argument("--middle-note", type=int, metavar="N",
+                      help="MIDI note of the scale's 1/1 when no .kbm is given (default 60)")
+    show.add_argument("--ref-note", type=int, metavar="N",
+                      help="MIDI note whose frequency --ref-hz fixes (default: the middle note)")
+    show.add_argument("--ref-hz", type=float, metavar="HZ",
+                      help="frequency in Hz of --ref-note (default: its standard pitch, 60 = 261.6256 Hz, "
+                           "69 = 440 Hz)")
+    show.add_argument("--json", action="store_true",
+                      help='print {"tuning", "description", "mapping": {...}, "notes": [{"note": n, "hz": f}, '
+                           '...]} (hz null = unmapped)')
     show.set_defaults(func=run_show)
     return tuning
 
@@ -63,19 +71,26 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     out = out or sys.stdout
     err = err or sys.stderr
     notes = args.notes if args.notes is not None else list(range(128))
+    middle, ref, ref_hz = (getattr(args, k, None) for k in ("middle_note", "ref_note", "ref_hz"))
     try:
-        if not 0 <= args.ref_note <= 127:
-            raise LivehostError(f"--ref-note {args.ref_note} is not a MIDI note number 0..127")
-        tuning = tuning_from_spec(args.spec, args.kbm, args.ref_note, args.ref_hz)
+        for flag, n in (("--middle-note", middle), ("--ref-note", ref)):
+            if n is not None and not 0 <= n <= 127:
+                raise LivehostError(f"{flag} {n} is not a MIDI note number 0..127")
+        if args.kbm is not None and (middle, ref, ref_hz) != (None, None, None):
+            raise LivehostError("--kbm sets the middle note and the reference itself: "
+                                "drop --middle-note/--ref-note/--ref-hz")
+        tuning = tuning_from_spec(args.spec, args.kbm, ref, ref_hz, middle)
     except LivehostError as exc:
         print(f"error: {exc}", file=err)
         return 1
     rows = [(n, tuning.hz(n)) for n in notes]
     if args.json:
-        json.dump([{"note": n, "hz": hz} for n, hz in rows], out)
+        json.dump({"tuning": tuning.name, "description": tuning.description,
+                   "mapping": map_info(tuning.mapping), "notes": [{"note": n, "hz": hz} for n, hz in rows]}, out)
         out.write("\n")
         return 0
     out.write(f"# {tuning.name}: {tuning.description}\n")
+    out.write(f"# mapping: {tuning.mapping_text()}\n")
     out.write(f"{'note':>4}  {'nearest':<7} {'cents':>7}  {'Hz':>12}\n")
     for n, hz in rows:
         if hz is None:

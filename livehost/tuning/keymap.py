@@ -13,6 +13,8 @@ retuned by the map; livehost leaves them unmapped (NaN / None: silent).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from livehost.tuning.errors import TuningError
@@ -51,3 +53,34 @@ def keyboard_table(system: StepSystem, kbm: KeyboardMap) -> np.ndarray:
         if degree is not None:
             table[key] = kbm.reference_hz * 2.0 ** ((system.cents(degree) - ref_cents) / 1200.0)
     return table
+
+
+def describe_map(kbm: KeyboardMap) -> str:
+    """One line saying which keyboard mapping is in force, for people (frequencies in Hz):
+
+    ``default (1/1 = MIDI 60 = 261.6256 Hz)`` (Scala's default, no ``.kbm``), ``linear (1/1 on MIDI 60,
+    MIDI 69 = 440 Hz)`` (a reference given without a ``.kbm``) or ``white.kbm (reference note 69 =
+    440 Hz, middle note 60, 12 keys per pattern, keys 0-127)``.
+    """
+    if kbm.path == "<linear>":
+        if kbm.is_default:
+            return f"default (1/1 = MIDI {kbm.middle_note} = {kbm.reference_hz:.4f} Hz)"
+        if kbm.reference_note == kbm.middle_note:
+            return f"linear (1/1 = MIDI {kbm.middle_note} = {kbm.reference_hz:.6g} Hz)"
+        return f"linear (1/1 on MIDI {kbm.middle_note}, MIDI {kbm.reference_note} = {kbm.reference_hz:.6g} Hz)"
+    name = Path(kbm.path).name
+    pattern = "linear" if kbm.size == 0 else f"{kbm.size} keys per pattern"
+    return (f"{name} (reference note {kbm.reference_note} = {kbm.reference_hz:.6g} Hz, middle note "
+            f"{kbm.middle_note}, {pattern}, keys {kbm.first_note}-{kbm.last_note})")
+
+
+def map_info(kbm: KeyboardMap) -> dict:
+    """The mapping in force as plain data (for JSON): ``text`` (:func:`describe_map`), ``kbm`` (the file,
+    or None), ``default`` (Scala's default mapping), ``size``, ``first_note``, ``last_note``,
+    ``middle_note``, ``reference_note``, ``reference_hz`` (Hz), ``octave_degree`` and ``mapping``
+    (scale degrees, None for unmapped keys)."""
+    from_file = kbm.path != "<linear>"
+    return {"text": describe_map(kbm), "kbm": kbm.path if from_file else None,
+            "default": kbm.is_default and not from_file, "size": kbm.size, "first_note": kbm.first_note,
+            "last_note": kbm.last_note, "middle_note": kbm.middle_note, "reference_note": kbm.reference_note,
+            "reference_hz": kbm.reference_hz, "octave_degree": kbm.octave_degree, "mapping": list(kbm.mapping)}

@@ -18,6 +18,13 @@ A4_HZ = 440.0
 A4_NOTE = 69
 """MIDI note number of ``A4``."""
 
+MIDDLE_NOTE = 60
+"""MIDI note number of ``C4`` (middle C): where a tuning's 1/1 (degree 0) sits when no keyboard map says
+otherwise (Scala's default mapping, also Surge XT's)."""
+
+MIDDLE_C_HZ = A4_HZ * 2.0 ** ((MIDDLE_NOTE - A4_NOTE) / 12.0)
+"""261.6255653 Hz: ``C4`` at A4 = 440 Hz, the frequency of a tuning's 1/1 on MIDI note 60 by default."""
+
 _LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")

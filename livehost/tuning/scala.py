@@ -26,6 +26,7 @@ from pathlib import Path
 
 from livehost.tuning.errors import TuningError
 from livehost.tuning.intervals import ratio_to_cents
+from livehost.tuning.names import MIDDLE_C_HZ, MIDDLE_NOTE, note_to_hz
 from livehost.tuning.systems import PeriodicScale
 
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
@@ -180,15 +181,19 @@ class KeyboardMap:
     retuned (inclusive); middle_note: MIDI note where mapping entry 0 sits; reference_note: MIDI note
     whose frequency is given; reference_hz: that frequency in Hz; octave_degree: scale degree reached
     by moving ``size`` keys up (0 = the scale's own size, its period); mapping: ``size`` scale degrees,
-    None for an unmapped (``x``) key.  path, reference_line: where it came from, for messages.
+    None for an unmapped (``x``) key.  path, reference_line: where it came from, for messages
+    (``"<linear>"`` for the maps :meth:`linear` makes).
+
+    ``KeyboardMap()`` is Scala's default mapping, the one used when a scale comes without a ``.kbm``:
+    linear, all 128 keys, the scale's 1/1 on MIDI note 60 sounding 261.6256 Hz (C4 at A4 = 440 Hz).
     """
 
     size: int = 0
     first_note: int = 0
     last_note: int = 127
-    middle_note: int = 60
-    reference_note: int = 69
-    reference_hz: float = 440.0
+    middle_note: int = MIDDLE_NOTE
+    reference_note: int = MIDDLE_NOTE
+    reference_hz: float = MIDDLE_C_HZ
     octave_degree: int = 0
     mapping: tuple[int | None, ...] = ()
     path: str = "<kbm>"
@@ -200,17 +205,33 @@ class KeyboardMap:
                               self.path)
 
     @classmethod
-    def linear(cls, middle_note: int = 69, reference_note: int | None = None,
-               reference_hz: float = 440.0) -> "KeyboardMap":
-        """A linear map (one key per scale degree, all 128 keys): scale degree 0 on MIDI note
-        ``middle_note``, MIDI note ``reference_note`` (default ``middle_note``) at ``reference_hz`` Hz."""
-        ref = middle_note if reference_note is None else reference_note
-        for what, n in (("middle note", middle_note), ("reference note", ref)):
-            if not (isinstance(n, int) and 0 <= n <= 127):
+    def linear(cls, middle_note: int | None = None, reference_note: int | None = None,
+               reference_hz: float | None = None) -> "KeyboardMap":
+        """A linear map (one key per scale degree, all 128 keys), Scala's default unless told otherwise.
+
+        middle_note: MIDI note of scale degree 0 (default 60); reference_note: the MIDI note whose
+        frequency is fixed (default: the middle note); reference_hz: its frequency in Hz (default: its
+        standard pitch, 12-EDO at A4 = 440 Hz, so note 60 = 261.6256 Hz and note 69 = 440 Hz).  With no
+        argument this equals Scala's default, ``KeyboardMap()``; ``linear(reference_note=69,
+        reference_hz=440.0)`` keeps 1/1 on note 60 and tunes A4 to 440 Hz, like Surge XT's ``tuneA69To``.
+        """
+        middle = MIDDLE_NOTE if middle_note is None else middle_note
+        ref = middle if reference_note is None else reference_note
+        for what, n in (("middle note", middle), ("reference note", ref)):
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 127:
                 raise TuningError(f"{what} {n!r} is not a MIDI note number 0..127")
-        if not (math.isfinite(reference_hz) and reference_hz > 0):
-            raise TuningError(f"reference frequency {reference_hz!r} Hz must be a positive finite number")
-        return cls(0, 0, 127, middle_note, ref, float(reference_hz), 0, (), "<linear>")
+        hz = note_to_hz(ref) if reference_hz is None else reference_hz
+        if isinstance(hz, bool) or not isinstance(hz, (int, float)) or not (math.isfinite(hz) and hz > 0):
+            raise TuningError(f"reference frequency {hz!r} Hz must be a positive finite number")
+        return cls(0, 0, 127, middle, ref, float(hz), 0, (), "<linear>")
+
+    @property
+    def is_default(self) -> bool:
+        """True when this map plays like Scala's default (linear over all 128 keys, 1/1 on MIDI note 60
+        at 261.6256 Hz), wherever it came from."""
+        return (self.size == 0 and (self.first_note, self.last_note) == (0, 127)
+                and self.middle_note == MIDDLE_NOTE == self.reference_note
+                and math.isclose(self.reference_hz, MIDDLE_C_HZ, rel_tol=1e-9))
 
 
 _KBM_FIELDS = (

@@ -7,6 +7,11 @@ A *step system* is periodic: ``size`` steps make up one *period* (the interval o
 
     q, r = divmod(k, size);  cents(k) = q * period_cents + degree_cents(r)
 
+Played as a tuning, a system's step 0 (its 1/1) sounds at C4 = 261.6256 Hz (:data:`MIDDLE_C_HZ`, on
+MIDI note 60: Scala's default mapping) unless a keyboard map or a reference moves it; :func:`steps_hz`,
+:func:`step_to_hz` and :func:`hz_to_step` place steps there, so the synth (:mod:`livehost.tuning.tuning`)
+and the offline tools name the same frequencies.
+
 Units: cents (1200 per 2/1), frequency ratios (floats or Fractions), Hz.
 """
 
@@ -22,7 +27,7 @@ import numpy as np
 
 from livehost.tuning.errors import TuningError
 from livehost.tuning.intervals import INTERVALS, cents_to_ratio, parse_ratio, ratio_to_cents
-from livehost.tuning.names import name_to_hz
+from livehost.tuning.names import MIDDLE_C_HZ, name_to_hz
 
 
 class StepSystem:
@@ -254,3 +259,26 @@ def make_system(base_hz: float | str, step_system: StepSystem | str | float | Fr
         raise TuningError(f"table size {size!r} must be a whole number >= 0")
     system = as_system(step_system)
     return hz * np.exp2(system.cents_range(0, int(size)) / 1200.0)
+
+
+def steps_hz(system: StepSystem, start: int, count: int, base_hz: float = MIDDLE_C_HZ) -> np.ndarray:
+    """Frequencies in Hz of steps ``start .. start+count-1`` of ``system`` with step 0 (1/1) at
+    ``base_hz`` Hz (default C4 = 261.6256 Hz, where the synth plays 1/1 without a keyboard map)."""
+    return float(base_hz) * np.exp2(system.cents_range(int(start), int(count)) / 1200.0)
+
+
+def step_to_hz(system: StepSystem, step: int, base_hz: float = MIDDLE_C_HZ) -> float:
+    """Frequency in Hz of step ``step`` of ``system`` with step 0 (1/1) at ``base_hz`` Hz."""
+    return float(base_hz) * cents_to_ratio(system.cents(step))
+
+
+def hz_to_step(system: StepSystem, hz: float, base_hz: float = MIDDLE_C_HZ) -> int:
+    """The step of ``system`` (step 0 at ``base_hz`` Hz) nearest to ``hz`` Hz, measured in cents; of two
+    equally near steps, the lower.  Raises :class:`TuningError` for a frequency that is not > 0."""
+    if not (isinstance(hz, (int, float)) and math.isfinite(hz) and hz > 0):
+        raise TuningError(f"frequency {hz!r} Hz is not a positive finite number")
+    cents = 1200.0 * math.log2(float(hz) / float(base_hz))
+    q = math.floor(cents / system.period_cents) if system.period_cents > 0 else 0
+    # every step within one period either side: enough for any scale whose degrees lie in its period
+    candidates = range((q - 1) * system.size, (q + 2) * system.size + 1)
+    return min(candidates, key=lambda k: (abs(system.cents(k) - cents), k))

@@ -8,16 +8,27 @@ from livehost.tuning import (TuningError, Tuning, encode_single_note_tuning, jus
 from .helpers import write
 
 
+C4_HZ = 440.0 * 2.0 ** (-9 / 12)  # 261.6256 Hz: Scala's default 1/1, on MIDI note 60
+
+
 @pytest.mark.parametrize("n", [12, 19, 24, 31, 53])
 def test_edo_specs(n):
+    """Without a .kbm, Scala's default mapping: step 0 on MIDI 60 at 261.6256 Hz, one key per step."""
     tuning = tuning_from_spec(f"{n}edo")
     assert tuning.name == f"{n}edo"
     table = tuning.table()
     assert table.shape == (128,) and table.dtype == np.float64
-    expected = 440.0 * 2.0 ** ((np.arange(128) - 69) / n)
+    expected = C4_HZ * 2.0 ** ((np.arange(128) - 60) / n)
     np.testing.assert_allclose(table, expected, rtol=1e-12)
-    assert tuning.hz(69) == 440.0
-    assert tuning.hz(69 + n) == pytest.approx(880.0, rel=1e-12)
+    assert tuning.hz(60) == pytest.approx(261.6255653, rel=1e-9)
+    assert tuning.hz(60 + n) == pytest.approx(2 * 261.6255653, rel=1e-9)
+    assert tuning.mapping_text() == "default (1/1 = MIDI 60 = 261.6256 Hz)"
+
+
+def test_12edo_is_standard_tuning():
+    table = tuning_from_spec("12edo").table()
+    np.testing.assert_allclose(table, 440.0 * 2.0 ** ((np.arange(128) - 69) / 12), rtol=1e-13)
+    assert round(table[69], 9) == 440.0 and round(table[60], 4) == 261.6256
 
 
 def test_31edo_reference_adjustable():
@@ -28,11 +39,12 @@ def test_31edo_reference_adjustable():
 
 
 def test_bp_spec():
+    """Bohlen-Pierce (13 equal steps of 3/1) follows the same default: 1/1 = MIDI 60 = 261.6256 Hz."""
     tuning = tuning_from_spec("bp")
-    assert tuning.hz(69) == 440.0
-    assert tuning.hz(82) == pytest.approx(1320.0, rel=1e-12)
-    assert tuning.hz(56) == pytest.approx(440.0 / 3, rel=1e-12)
-    assert tuning.hz(70) == pytest.approx(440.0 * 3 ** (1 / 13), rel=1e-12)
+    assert tuning.hz(60) == pytest.approx(C4_HZ, rel=1e-12)
+    assert tuning.hz(73) == pytest.approx(3 * C4_HZ, rel=1e-12)
+    assert tuning.hz(47) == pytest.approx(C4_HZ / 3, rel=1e-12)
+    assert tuning.hz(61) == pytest.approx(C4_HZ * 3 ** (1 / 13), rel=1e-12)
 
 
 def test_scl_spec_without_kbm_is_linear_from_ref(tmp_path):
@@ -129,7 +141,7 @@ def test_spec_as_path_object_and_file_without_scl_extension(tmp_path, monkeypatc
     # a file that happens to be called like a system name does not shadow the system
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "19edo", "not a scale\n")
-    assert tuning_from_spec("19edo").hz(88) == pytest.approx(880.0, rel=1e-12)
+    assert tuning_from_spec("19edo").hz(79) == pytest.approx(2 * C4_HZ, rel=1e-12)
 
 
 def test_error_message_shapes():
