@@ -12,7 +12,7 @@ from tests.synth.util import CLEAN, fit_freq, synth_engine
 
 @pytest.fixture
 def eng():
-    return synth_engine(CLEAN, tuning_from_spec("31edo").table())
+    return synth_engine(CLEAN, tuning_from_spec("31edo", ref_note=69, ref_hz=440.0).table())
 
 
 def test_notes_reach_the_synth_and_the_monitor(eng):
@@ -29,7 +29,7 @@ def test_notes_reach_the_synth_and_the_monitor(eng):
 
 
 def test_mts_sysex_retunes_a_sounding_note(eng):
-    tun = tuning_from_spec("31edo")
+    tun = tuning_from_spec("31edo", ref_note=69, ref_hz=440.0)
     r = MidiRouter(eng, tuning=tun)
     r.handle([0x90, 69, 100])
     render(eng, 4800)
@@ -47,7 +47,7 @@ def test_mts_without_a_tuning_object_uses_the_live_table(eng):
     r = MidiRouter(eng)
     r.handle(list(encode_single_note_tuning([(60, 300.0)])))
     assert eng.payload("synth")[60] == pytest.approx(300.0, rel=1e-5)
-    assert eng.payload("synth")[61] == pytest.approx(tuning_from_spec("31edo").hz(61))
+    assert eng.payload("synth")[61] == pytest.approx(tuning_from_spec("31edo", ref_note=69, ref_hz=440.0).hz(61))
 
 
 def test_bad_sysex_and_garbage_do_not_raise(eng):
