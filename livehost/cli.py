@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("patch")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("latency", help="the latency of each node of a patch, the graph's and (with a driver) the round trip")
+    p.add_argument("patch")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_latency)
+
     _optional_parsers(sub)
     return ap
 
@@ -146,6 +151,31 @@ def cmd_check(args) -> int:
     kinds = _kinds(p.chain)
     print(f"ok: {args.patch}: '{p.name}', {len(kinds)} nodes ({', '.join(kinds) or 'empty chain'}), "
           f"input {p.input['source']}, {p.samplerate} Hz, {p.blocksize} frames")
+    return 0
+
+
+def cmd_latency(args) -> int:
+    """``livehost latency PATCH``: per-node latency table (samples, ms), graph total; offline (no device)."""
+    from livehost.engine.patching import engine_for
+    from livehost.patch import load
+
+    p = load(args.patch)
+    eng = engine_for(p, input_override="none")
+    rows, total = eng.latency_table(), eng.latency_report()
+    if args.json:
+        print(json.dumps({"nodes": rows, **total}, indent=1))
+        return 0
+    print(f"{'node':28}{'type':14}{'samples':>9}{'ms':>9}")
+    for r in rows:
+        name = "  " * r["depth"] + r["id"] + (" (bypassed)" if r["bypass"] else "")
+        note = ""
+        if r.get("effect_delay_samples"):
+            note = f"  (its {1000 * r['effect_delay_samples'] / eng.sr:.1f} ms delay is the effect: not compensated)"
+        print(f"{name:28}{r['type']:14}{r['latency_samples']:>9}{r['latency_ms']:>9.2f}{note}")
+        if "branch_compensation_samples" in r:
+            print(f"{'':28}{'':14}branches delayed by {r['branch_compensation_samples']} samples to align")
+    print(f"{'graph':42}{total['graph_latency_samples']:>9}{total['graph_latency_ms']:>9.2f}")
+    print(f"at {eng.sr:g} Hz; a live run adds the device's input and output latency (livehost run prints the round trip)")
     return 0
 
 
@@ -274,8 +304,11 @@ def _run_session(args, session, t_start: float) -> int:
     first_audio_s = _wait_first_block(eng, t_start)
     if not args.quiet:
         where = f", recording to {output}" if output else ""
+        lat = eng.latency_report()
         print(f"livehost: '{patch.name}' on {eng.device_name or driver.name} at {eng.sr:g} Hz, "
-              f"{eng.max_block} frames{where}; Ctrl-C stops", file=sys.stderr)
+              f"{eng.max_block} frames{where}; latency: graph {lat['graph_latency_ms']:.1f} ms "
+              f"({lat['graph_latency_samples']} samples), round trip {lat['roundtrip_ms']:.1f} ms "
+              f"({lat['roundtrip_samples']} samples); Ctrl-C stops", file=sys.stderr)
     try:
         end = None if args.duration is None else time.monotonic() + args.duration
         last = 0.0

@@ -21,10 +21,11 @@ import time
 import numpy as np
 
 from livehost.dsp.atomics import acquire, release
+from livehost.dsp.compdelay import C_HEAD, C_TARGET, comp_init, comp_state_size
 from livehost.engine import layout as L
 from livehost.engine.arena import Arena, ArenaFull
 from livehost.engine.codegen import compiled, kind_of
-from livehost.engine.graph import LAYER_PARAMS, Branch, Layer, Node, compile_program, find, walk
+from livehost.engine.graph import LAYER_PARAMS, Block, Branch, Layer, Node, compile_program, find, walk
 from livehost.errors import LivehostError
 from livehost.nodes import load_all
 from livehost.nodes.declare import NodeType, suggest
@@ -66,6 +67,7 @@ class Engine:
         self._ids = itertools.count(1)
         self._pending: list[tuple] = []  # (action, item, info) waiting for a fade to finish
         self._retired: list[tuple[int, object]] = []  # (generation that dropped it, item) not yet freed
+        self._max_lat: dict[str, int] = {}  # node type -> the most latency it can have (samples)
         self.master = self._make_node("master", "master", {}, fade_in=False)
         self.a[L.H_MASTER_P] = self.master.pbase
         self.a[L.H_MASTER_NP] = len(self.master.params)
@@ -73,6 +75,7 @@ class Engine:
         self.a[L.H_MASTER_SS] = self.master.ssize
         self.driver_name = "offline"
         self.device_name = ""
+        self.device_latency = (0.0, 0.0)  # the device's own input and output latency (s), set by drivers
         self.publish()
 
     # ---- building ------------------------------------------------------------------------------
@@ -136,6 +139,13 @@ class Engine:
         if payload is not None:
             st[base:base + payload.size] = payload
         node.kind = kind_of(type_name)
+        most = self.max_latency(nt) if type_name != "master" else 0
+        if most > 0:  # the dry path gets a compensation delay as long as the node's latency can be
+            node.csize = comp_state_size(most)
+            node.cbase = self.arena.alloc(node.csize)
+            # settled at the node's latency, or (faded in live) at none: the delay follows the bypass ramp
+            now = 0 if fade_in else nt.latency(node.values, self.sr)
+            comp_init(self.a[node.cbase:node.cbase + node.csize], most, now, self.sr)
         node.slot = self._alloc_slot() if type_name != "master" else L.SLOT_MASTER
         self._write_params(node.pbase, params, [p.to_number(node.values[p.name]) for p in params])
         if fade_in:
@@ -162,15 +172,95 @@ class Engine:
         return lay
 
     def _release(self, item) -> None:
+        if isinstance(item, Block):
+            self.arena.free(item.off, item.size)
+            return
         if isinstance(item, Layer):
             for b in item.branches:
                 for sub in b.chain:
                     self._release(sub)
+                if b.cbase:
+                    self.arena.free(b.cbase, b.csize)
             self.arena.free(item.pbase, 4 * len(item.params))
         else:
             self.arena.free(item.pbase, 4 * len(item.params))
             self.arena.free(item.sbase, item.ssize)
+        if item.cbase:
+            self.arena.free(item.cbase, item.csize)
         self._slots.append(item.slot)
+
+    # ---- latency compensation --------------------------------------------------------------------
+    def max_latency(self, nt: NodeType) -> int:
+        """The most latency (samples) node type ``nt`` can have at this rate: its declared latency at
+        the defaults and with each parameter at either end of its range (0 if it is not compensated)."""
+        cache = self._max_lat
+        if not nt.compensated:
+            return 0
+        if nt.name not in cache:
+            base = {p.name: p.default for p in nt.params}
+            probes = [base] + [{**base, p.name: x} for p in nt.params if p.kind == "float" for x in (p.lo, p.hi)]
+            cache[nt.name] = max(int(nt.latency(v, self.sr)) for v in probes)
+        return cache[nt.name]
+
+    def _most_latency(self, chain: list) -> int:
+        """The most latency ``chain`` can reach with the nodes it holds (samples)."""
+        total = 0
+        for it in chain:
+            if isinstance(it, Layer):
+                total += max((self._most_latency(b.chain) for b in it.branches), default=0)
+            else:
+                total += self.max_latency(it.type)
+        return total
+
+    def item_latency(self, it) -> int:
+        """Samples of latency ``it`` adds now (0 when bypassed or when its delay is the effect itself,
+        see ``NodeType.compensated``; a layer: its slowest branch)."""
+        if it.values.get("bypass"):
+            return 0
+        if isinstance(it, Layer):
+            return max((self.chain_latency(b.chain) for b in it.branches), default=0)
+        return int(it.type.latency(it.values, self.sr)) if it.type.compensated else 0
+
+    def chain_latency(self, chain: list) -> int:
+        """Samples of delay ``chain`` adds now (every item's :meth:`item_latency`, in series)."""
+        return sum(self.item_latency(it) for it in chain)
+
+    def _plan_latency(self) -> list:
+        """Give every layer whose branches can have latency its compensation delays (dry path and one
+        per branch), long enough for the most its branches can reach; returns the blocks replaced."""
+        old: list = []
+        for lay in walk(self.chain):
+            if not isinstance(lay, Layer):
+                continue
+            most = max((self._most_latency(b.chain) for b in lay.branches), default=0)
+            if most == 0 or (lay.cbase and (lay.csize - C_HEAD) // 2 - 1 >= most):
+                continue
+            lats = [self.chain_latency(b.chain) for b in lay.branches]
+            now = [0 if lay.values.get("bypass") else max(lats)] + [max(lats) - x for x in lats]
+            for holder, d in zip([lay, *lay.branches], now):  # new delays start settled where they belong
+                if holder.cbase:
+                    old.append(Block(holder.cbase, holder.csize))
+                holder.csize = comp_state_size(most)
+                holder.cbase = self.arena.alloc(holder.csize)
+                comp_init(self.a[holder.cbase:holder.cbase + holder.csize], most, d, self.sr)
+        return old
+
+    def _write_latency(self) -> None:
+        """Write every compensation delay's target: a node's dry path its latency; a layer's branches
+        the difference to the slowest branch, its dry path the slowest branch's latency."""
+        a = self.a
+        for it in walk(self.chain):
+            if isinstance(it, Node):
+                if it.cbase:
+                    a[it.cbase + C_TARGET] = int(it.type.latency(it.values, self.sr))
+                continue
+            lats = [self.chain_latency(b.chain) for b in it.branches]
+            most = max(lats, default=0)
+            if it.cbase:
+                a[it.cbase + C_TARGET] = 0 if it.values.get("bypass") else most
+            for b, lat in zip(it.branches, lats):
+                if b.cbase:
+                    a[b.cbase + C_TARGET] = most - lat
 
     def _retire(self, items: list, gen: int) -> None:
         """Items the program of generation ``gen`` no longer reaches: freed by :meth:`reclaim`."""
@@ -215,6 +305,8 @@ class Engine:
         """Compile the model and swap it in at the next block boundary (waits for the audio thread);
         ``retire``: items the new program no longer reaches, freed once the audio thread moved on."""
         with self.lock:
+            replaced = self._plan_latency()
+            self._write_latency()
             rows = compile_program(self.input_mode, self.sources, self.chain)
             a = self.a
             if self.running:  # the idle region may still be running until the last swap is acknowledged
@@ -226,8 +318,8 @@ class Engine:
             a[L.H_NOPS1 if target else L.H_NOPS0] = len(rows)
             a[L.H_ACTIVE] = target
             release(a, L.H_GEN, gen)  # rows, counts and region before the generation
-            if retire:
-                self._retire(retire, gen)
+            if retire or replaced:
+                self._retire(list(retire or []) + replaced, gen)
             if self.running:
                 self._wait_ack(timeout)
             self.reclaim()
@@ -331,6 +423,7 @@ class Engine:
                 it.values[name] = value
             x = p.to_number(value)
             self.a[it.pbase + j] = x
+            self._write_latency()  # a parameter (or bypass) may move a node's latency
             if not self.started:  # nothing is playing: no ramp from the old value
                 n = len(params)
                 self.a[it.pbase + n + j] = x
@@ -553,12 +646,46 @@ class Engine:
         self.audio.process_blocks(self.a, inp, out, start, frames, block, in_ch, out.shape[1])
 
     def latency_samples(self) -> int:
-        """Samples of delay the graph adds on its main path (master lookahead + node latencies)."""
-        total = self.master.type.latency(self.master.values, self.sr)
-        for it in self.chain:
-            if isinstance(it, Node) and not it.values.get("bypass"):
-                total += it.type.latency(it.values, self.sr)
-        return int(total)
+        """Samples of delay the graph adds on its main path (master lookahead + every node's latency,
+        a layer counting its slowest branch; bypassed items add none)."""
+        return int(self.master.type.latency(self.master.values, self.sr)) + self.chain_latency(self.chain)
+
+    def latency_report(self) -> dict:
+        """Graph latency and the round trip (device input + graph + device output), in samples and ms;
+        ``latency_ms`` is the round trip."""
+        graph = self.latency_samples()
+        d_in, d_out = (int(round(s * self.sr)) for s in self.device_latency)
+        trip = d_in + graph + d_out
+        ms = 1000.0 / self.sr
+        return {"graph_latency_samples": graph, "graph_latency_ms": graph * ms,
+                "device_latency_samples": [d_in, d_out], "device_latency_ms": [d_in * ms, d_out * ms],
+                "roundtrip_samples": trip, "roundtrip_ms": trip * ms, "latency_ms": trip * ms}
+
+    def latency_table(self) -> list[dict]:
+        """Every item on the main path with its latency now (samples, ms), depth-first; layers with
+        the compensation each branch gets."""
+        rows: list[dict] = []
+        ms = 1000.0 / self.sr
+
+        def visit(chain: list, depth: int) -> None:
+            for it in chain:
+                lat = self.item_latency(it)
+                row = {"id": it.id, "type": "layer" if isinstance(it, Layer) else it.type.name, "depth": depth,
+                       "latency_samples": lat, "latency_ms": lat * ms, "bypass": bool(it.values.get("bypass"))}
+                if isinstance(it, Node) and not it.type.compensated:
+                    row["effect_delay_samples"] = int(it.type.latency(it.values, self.sr))
+                rows.append(row)
+                if isinstance(it, Layer):
+                    lats = [self.chain_latency(b.chain) for b in it.branches]
+                    row["branch_compensation_samples"] = [max(lats, default=0) - x for x in lats]
+                    for b in it.branches:
+                        visit(b.chain, depth + 1)
+
+        visit(self.chain, 0)
+        lat = int(self.master.type.latency(self.master.values, self.sr))
+        rows.append({"id": "master", "type": "master", "depth": 0, "latency_samples": lat, "latency_ms": lat * ms,
+                     "bypass": False})
+        return rows
 
     # ---- meters and stats ----------------------------------------------------------------------
     def meter(self, node_id: str | None = None) -> dict:
@@ -603,7 +730,7 @@ class Engine:
             "nonfinite_out": int(a[L.H_NONFINITE_OUT]),
             "limiter_gain_reduction_db": max(0.0, -_db(lim)) if lim > 0 else 120.0,
             "record_drops": int(a[L.H_REC_DROPS]),
-            "latency_ms": 1000.0 * (self.latency_samples() + self.max_block) / self.sr,
+            **self.latency_report(),
         }
 
     def reset_limiter_meter(self) -> None:

@@ -34,6 +34,8 @@ class Node:
     ssize: int = 0
     slot: int = -1
     kind: int = -1
+    cbase: int = 0  # latency compensation delay of the dry path (0 = the node never has latency)
+    csize: int = 0
     holds: int = 0  # workers holding a view of this node's memory (see Engine.hold_payload)
 
     @property
@@ -48,6 +50,8 @@ class Branch:
 
     gain_db: float
     chain: list
+    cbase: int = 0  # delay aligning this branch with the layer's slowest one (0 = none)
+    csize: int = 0
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Layer:
     values: dict
     pbase: int = -1
     slot: int = -1
+    cbase: int = 0  # delay of the layer's dry path by its latency (0 = none)
+    csize: int = 0
 
     @property
     def params(self) -> tuple[Param, ...]:
@@ -76,17 +82,25 @@ class ProgramTooBig(RuntimeError):
     """The graph needs more rows or nested buffers than the engine has."""
 
 
-def _row(op, kind=0, buf=0, buf2=0, buf3=0, pbase=0, npar=0, sbase=0, ssize=0, slot=0, reset=0, aux=0):
+@dataclass
+class Block:
+    """A bare arena block (offset, size) owned by the graph, e.g. a compensation delay being replaced."""
+
+    off: int
+    size: int
+
+
+def _row(op, kind=0, buf=0, buf2=0, buf3=0, pbase=0, npar=0, sbase=0, ssize=0, slot=0, reset=0, aux=0, comp=0):
     r = np.zeros(L.ROW_W)
     r[[L.R_OP, L.R_KIND, L.R_BUF, L.R_BUF2, L.R_BUF3, L.R_PBASE, L.R_NP, L.R_SBASE, L.R_SSIZE, L.R_SLOT,
-       L.R_RESET, L.R_AUX]] = [op, kind, buf, buf2, buf3, pbase, npar, sbase, ssize, slot, reset, aux]
+       L.R_RESET, L.R_AUX, L.R_COMP]] = [op, kind, buf, buf2, buf3, pbase, npar, sbase, ssize, slot, reset, aux, comp]
     return r
 
 
 def node_row(node: Node, op: int, buf: int, buf2: int) -> np.ndarray:
     """The row running ``node`` on ``buf`` (with scratch ``buf2``)."""
     return _row(op, node.kind, buf, buf2, 0, node.pbase, len(node.params), node.sbase, node.ssize, node.slot,
-                min(node.type.reset_from, node.ssize), 1 if node.type.midi else 0)
+                min(node.type.reset_from, node.ssize), 1 if node.type.midi else 0, node.cbase)
 
 
 def compile_program(input_mode: str, sources: list[Node], chain: list) -> np.ndarray:
@@ -114,7 +128,8 @@ def _compile_chain(chain: list, buf: int, free: int, rows: list) -> None:
         if isinstance(item, Node):
             rows.append(node_row(item, L.OP_NODE, buf, L.BUF_DRY))
             continue
-        # a layer: dry copy, accumulator, one buffer per branch (reused), then dry/wet into buf
+        # a layer: dry copy, accumulator, one buffer per branch (reused), each branch delayed to the
+        # slowest one, the dry path delayed by the layer's latency, then dry/wet into buf
         if free + 3 > L.BUF_FREE:
             raise ProgramTooBig("layers nested too deeply for the engine's buffers")
         dry, acc, br = free, free + 1, free + 2
@@ -125,7 +140,11 @@ def _compile_chain(chain: list, buf: int, free: int, rows: list) -> None:
         for j, b in enumerate(item.branches):
             rows.append(_row(L.OP_COPY, buf=dry, buf2=br))
             _compile_chain(b.chain, br, free + 3, rows)
+            if b.cbase:
+                rows.append(_row(L.OP_DELAY, buf=br, comp=b.cbase))
             rows.append(_row(L.OP_MIXADD, buf=br, buf2=acc, pbase=item.pbase, npar=npar, aux=2 + j))
+        if item.cbase:
+            rows.append(_row(L.OP_DELAY, buf=dry, comp=item.cbase))
         rows.append(_row(L.OP_DRYWET, buf=buf, buf2=acc, buf3=dry, pbase=item.pbase, npar=npar, slot=item.slot))
 
 

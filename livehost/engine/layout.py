@@ -60,7 +60,7 @@ H_BEV = 48  # this block's MIDI events, popped from the ring: count, then MIDI_W
 
 
 # ---- program rows -------------------------------------------------------------------------
-ROW_W = 12
+ROW_W = 13
 R_OP = 0
 R_KIND = 1
 R_BUF = 2  # buffer the op works on
@@ -73,6 +73,7 @@ R_SSIZE = 8  # state size
 R_SLOT = 9  # meter slot
 R_RESET = 10  # NaN guard zeroes state from here
 R_AUX = 11  # op-specific (branch parameter index)
+R_COMP = 12  # latency compensation delay state offset (0 = none), see livehost.dsp.compdelay
 
 OP_INPUT = 1  # buf <- device input
 OP_ZERO = 2  # buf <- 0
@@ -83,6 +84,7 @@ OP_MIXADD = 6  # buf2 += buf * dB gain param AUX of block PBASE (ramped)
 OP_DRYWET = 7  # buf <- buf3 + w * (buf2 - buf3), w from block PBASE (layer wet/bypass)
 OP_METER = 8  # meter buf into slot
 OP_LAYER = 9  # smooth a layer's parameter block (layer header)
+OP_DELAY = 10  # buf delayed in place by the compensation delay at COMP (layer dry path, branch alignment)
 
 MAX_OPS = 1024
 NBUF = 24  # audio buffers (nesting depth of layers is bounded by this)

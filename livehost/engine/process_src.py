@@ -13,6 +13,7 @@ import numpy as np
 from numba import carray, cfunc, types
 
 from livehost.dsp.atomics import load_acquire, store_release
+from livehost.dsp.compdelay import C_CAP, C_HEAD, C_TARGET, comp_delay
 from livehost.dsp.limiter import master_kernel
 from livehost.dsp.rt import rt_jit
 from livehost.engine.clock import monotonic_ns
@@ -22,7 +23,7 @@ from livehost.engine.layout import (
     H_NAN_RESETS, H_NBUF, H_NONFINITE_OUT, H_NOPS0, H_NOPS1, H_PROG0, H_PROG1, H_REC, H_REC_CAP,
     H_REC_DROPS, H_REC_ON, H_REC_R, H_REC_W, H_SILENT_IN, H_SR, H_TAP, H_TAP_CAP, H_TAP_W, H_XRUNS,
     METER_W, OP_COPY, OP_DRYWET, OP_INPUT, OP_METER, OP_MIXADD, OP_NODE, OP_SOURCE, OP_ZERO, P_BYPASS,
-    P_OWN, P_WET, R_AUX, R_BUF, R_BUF2, R_BUF3, R_KIND, R_NP, R_OP, R_PBASE, R_RESET, R_SBASE, R_SLOT,
+    OP_DELAY, P_OWN, P_WET, R_AUX, R_BUF, R_COMP, R_BUF2, R_BUF3, R_KIND, R_NP, R_OP, R_PBASE, R_RESET, R_SBASE, R_SLOT,
     R_SSIZE, ROW_W, SLOT_INPUT, SLOT_MASTER, TAP_CH,
 )
 
@@ -162,8 +163,15 @@ def give_midi(a, st):
 
 
 @rt_jit
+def comp_state(a, cb):
+    """The compensation delay state at arena offset ``cb`` (see livehost.dsp.compdelay)."""
+    return a[cb:cb + C_HEAD + 2 * int(a[cb + C_CAP])]
+
+
+@rt_jit
 def run_node(a, bufs, row, n, sr):
-    """One effect node, in place: smooth, keep dry, kernel, NaN/runaway guard, dry/wet + bypass ramp, meter."""
+    """One effect node, in place: smooth, keep dry (delayed by the node's latency, so the mix is not a
+    comb), kernel, NaN/runaway guard, dry/wet + bypass ramp, meter."""
     pb = int(a[row + R_PBASE])
     npar = int(a[row + R_NP])
     smooth_params(a, pb, npar, n, sr)
@@ -172,15 +180,28 @@ def run_node(a, bufs, row, n, sr):
     w0 = a[prv + P_WET] * (1.0 - a[prv + P_BYPASS])
     w1 = a[cur + P_WET] * (1.0 - a[cur + P_BYPASS])
     buf = bufs[int(a[row + R_BUF])]
+    cb = int(a[row + R_COMP])
+    dry = bufs[int(a[row + R_BUF2])]
+    sb = int(a[row + R_SBASE])
+    st = a[sb:sb + int(a[row + R_SSIZE])]
     if a[prv + P_BYPASS] >= 1.0 and a[cur + P_BYPASS] >= 1.0:  # fully bypassed: pass through
+        if cb != 0:
+            # a node with latency keeps running on a copy (its output unused), so its delay lines hold
+            # the present when it comes back; the dry path's delay crossfades to none meanwhile
+            for ch in range(2):
+                for i in range(n):
+                    dry[ch, i] = buf[ch, i]
+            if a[row + R_AUX] != 0.0:
+                give_midi(a, st)
+            dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, dry, n, sr)
+            comp_delay(comp_state(a, cb), buf, n, 0)
         meter(a, int(a[row + R_SLOT]), buf, n)
         return
-    dry = bufs[int(a[row + R_BUF2])]
     for ch in range(2):
         for i in range(n):
             dry[ch, i] = buf[ch, i]
-    sb = int(a[row + R_SBASE])
-    st = a[sb:sb + int(a[row + R_SSIZE])]
+    if cb != 0:
+        comp_delay(comp_state(a, cb), dry, n, a[cb + C_TARGET])
     if a[row + R_AUX] != 0.0:
         give_midi(a, st)
     dispatch(int(a[row + R_KIND]), a[prv + P_OWN:prv + npar], a[cur + P_OWN:cur + npar], st, buf, n, sr)
@@ -318,6 +339,9 @@ def run_program(a, bufs, inp, off, in_ch, n, sr):
             meter(a, int(a[row + R_SLOT]), bufs[int(a[row + R_BUF])], n)
         elif op == OP_LAYER:
             smooth_params(a, int(a[row + R_PBASE]), int(a[row + R_NP]), n, sr)
+        elif op == OP_DELAY:
+            cb = int(a[row + R_COMP])
+            comp_delay(comp_state(a, cb), bufs[int(a[row + R_BUF])], n, a[cb + C_TARGET])
     store_release(a, H_ACK, gen)  # every read of an older program's memory is done
     return nops
 

@@ -127,6 +127,9 @@ class NodeType:
     init: optional ``(st, sr, max_block) -> None`` run off the audio thread after zeroing ``st``.
     reset_from: first state index the NaN guard zeroes (constants live below it).
     latency: ``(values, sr) -> int`` samples of delay the node adds (reported to the engine).
+    compensated: True when that delay is processing latency (lookahead, an FFT frame, filters): the
+        engine delays the dry path and the other branches to meet it. False when the delay is the
+        effect itself (a reversed grain is heard after it was played): nothing is held back for it.
     wet_default: default of the engine-wide ``wet`` parameter for this type.
     source: True for sources (file player, synth, generator): they write, not transform.
     midi: True for nodes that receive MIDI events (at the head of their state; see above).
@@ -140,6 +143,7 @@ class NodeType:
     init: Callable | None = None
     reset_from: int = 0
     latency: Callable[[dict, float], int] = _no_latency
+    compensated: bool = True
     wet_default: float = 1.0
     source: bool = False
     midi: bool = False

@@ -16,6 +16,7 @@ REVERSE = register(
         init=reverse_init,
         reset_from=RESET_FROM,
         latency=reverse_latency,
+        compensated=False,  # the grain's delay is the effect: the dry voice is not held back to meet it
         wet_default=1.0,
         doc="Reverse: plays the last window backwards, two grains crossfaded (raised cosine).",
     )

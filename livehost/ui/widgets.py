@@ -289,7 +289,7 @@ class StatusLine(Static):
         mark = " *" if session.dirty else ""
         self.update(
             f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
-            f"lat {s['latency_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
+            f"lat {s['graph_latency_ms']:.1f} ms, round trip {s['roundtrip_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
             f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
             f"{Path(session.path).name}{mark}")
 

@@ -185,6 +185,7 @@ class PortAudioDriver:
             self._stream = None
             eng.running = False
             raise AudioError(self._explain(err))
+        eng.device_latency = self.latency()
 
     def _explain(self, err: int) -> str:
         lib, ffi = self.sd._lib, self.sd._ffi
