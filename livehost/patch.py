@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser as the tomli package (a dependency there)
+    import tomli as tomllib
 
 from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
 from livehost.errors import LivehostError, PatchError

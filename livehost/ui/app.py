@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -147,6 +148,11 @@ class LivehostApp(App):
         """Header: the patch's name, its file and the unsaved-changes marker ``*``."""
         name = Path(self.session.path).name
         self.sub_title = f"{self.session.patch.name} — {name}" + (" *" if self.session.dirty else "")
+
+    def notify(self, message: str, **kw) -> None:
+        """Show ``message`` as plain text: patch errors and hints name sections (``[midi] port``) that
+        Textual would otherwise read as markup and hide. ``markup=False`` (newer Textual) is passed on."""
+        super().notify(escape(message) if kw.get("markup", True) else message, **kw)
 
     def _error(self, e: Exception) -> None:
         self.notify(str(e), severity="error", timeout=6)

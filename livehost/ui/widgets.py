@@ -287,11 +287,12 @@ class StatusLine(Static):
         """Refresh the text from the session."""
         s = session.engine.stats()
         mark = " *" if session.dirty else ""
-        self.update(
+        # plain Text, not markup: device and file names may hold brackets ("live [v2].toml")
+        self.update(Text(
             f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
             f"lat {s['graph_latency_ms']:.1f} ms, round trip {s['roundtrip_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
             f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
-            f"{Path(session.path).name}{mark}")
+            f"{Path(session.path).name}{mark}"))
 
 
 class SidePanel(Static):
@@ -299,8 +300,10 @@ class SidePanel(Static):
 
     def update_from(self, session) -> None:
         """Refresh the text from the session and its workers."""
-        self.update("\n".join(self._midi_lines(session) + self._tuning_lines(session)
-                              + self._genre_lines(session) + self._generator_lines(session)))
+        # plain Text, not markup: the hints name patch sections ("[midi] port") and port names, MIDI
+        # event texts, model errors and file names may hold brackets too; markup would swallow them
+        self.update(Text("\n".join(self._midi_lines(session) + self._tuning_lines(session)
+                                   + self._genre_lines(session) + self._generator_lines(session))))
 
     @staticmethod
     def _midi_lines(session) -> list[str]:

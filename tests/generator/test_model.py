@@ -7,6 +7,7 @@ import pytest
 
 from livehost.errors import LivehostError
 from livehost.ml.generator.worker import FrameGenerator, card_path
+from tests.pngcheck import load_png, luminance
 
 
 def test_tiny_training_end_to_end(tiny_model):
@@ -20,7 +21,15 @@ def test_tiny_training_end_to_end(tiny_model):
         assert (path.parent / "generator-tiny-spectral.stages").is_dir()
     assert len(saved["training_data"]["files"][0]["sha256"]) == 64
     assert saved["onnx_stream_max_abs_diff"] <= 1e-5
-    assert (path.with_name(path.stem + ".stages.png")).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the stage picture: the training audio's panel, then one per stage, each a 22-px label strip over
+    # a 160-row spectrogram (+6 px gap), one column per 256-sample hop of the 1 s clip, 8 px margins
+    img = load_png(path.with_name(path.stem + ".stages.png"))
+    assert img.shape[0] == (1 + len(saved["stages"])) * (22 + 160 + 6)
+    assert img.shape[1] == 16 + 1 + 16000 // 256
+    for k in range(1 + len(saved["stages"])):
+        y0 = k * (22 + 160 + 6)
+        assert (luminance(img[y0:y0 + 22]) < 100).sum() >= 50  # a label
+        assert luminance(img[y0 + 22:y0 + 182, 8:-8]).std() > 10  # a spectrogram, not a blank panel
     for k in ("torch_version", "seed", "command", "features", "normalization", "init"):
         assert k in saved
 

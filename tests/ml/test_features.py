@@ -29,12 +29,12 @@ from livehost.errors import LivehostError
 from livehost.ml import features as F
 from livehost.ml import features_cli
 from tests.ml.librosa_reference import librosa_gtzan_features, recording_path
+from tests.shared_data import GTZAN_CSV
 
 librosa = pytest.importorskip("librosa")
 sf = pytest.importorskip("soundfile")
 
 SR = 22050
-CSV = "/work/shared/data/gtzan/features_30_sec.csv"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 RTOL = {"rms": 1e-5, "zero_crossing_rate": 1e-12, "rolloff": 1e-3}
@@ -93,8 +93,8 @@ def _close(ours, ref, rel=1e-9):
 
 
 def test_feature_names_are_the_csv_columns():
-    if os.path.exists(CSV):
-        with open(CSV, newline="") as fh:
+    if os.path.exists(GTZAN_CSV):
+        with open(GTZAN_CSV, newline="") as fh:
             header = next(csv.reader(fh))
         assert list(F.FEATURE_NAMES) == [c for c in header if c not in ("filename", "length", "label")]
     assert len(F.FEATURE_NAMES) == 57 and len(set(F.FEATURE_NAMES)) == 57

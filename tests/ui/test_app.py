@@ -242,3 +242,29 @@ async def test_generator_and_genre_panels_and_keys(tmp_path, monkeypatch):
             assert s.engine.get_param("generator", "temperature") == pytest.approx(1.0)
     finally:
         s.close()
+
+
+async def test_brackets_are_shown_as_written_not_eaten_as_markup(tmp_path, monkeypatch):
+    """The side panel's hints name patch sections (``[midi] port``); those, a patch file named with
+    brackets in the status line and a notification naming ``[models] generator`` appear literally."""
+    monkeypatch.setenv("LIVEHOST_STATE", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "patches").mkdir()
+    path = tmp_path / "patches" / "live [v2].toml"
+    shutil.copy(f"{ROOT}/patches/default.toml", path)
+    s = Session(str(path), driver="none")  # no MIDI port, no classifier, no generator
+    try:
+        app = LivehostApp(s)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause(0.1)
+            side = str(app.query_one("#side").render()).splitlines()
+            assert side[0].startswith("MIDI: no port (--midi PORT or [midi] port)")
+            assert "genre: (no classifier: [models] classifier)" in side
+            assert "generator: (none: [models] generator)" in side
+            assert str(app.query_one("#status").render()).endswith("| live [v2].toml")
+            await pilot.press("f")  # freeze without a generator: a warning naming the patch section
+            await pilot.pause(0.2)
+            toasts = [str(t.render()) for t in app.screen.query("Toast")]
+            assert "no generator in this patch ([models] generator)" in toasts, toasts
+    finally:
+        s.close()
