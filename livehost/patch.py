@@ -30,6 +30,8 @@ from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
 from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
 from livehost.nodes.declare import Param, all_params, suggest
+from livehost.patch_midi import MidiConfigError, parse_midi_section
+from livehost.tuning import tuning_from_spec
 
 FORMAT_VERSION = 1
 SAMPLERATES = (22050, 44100, 48000, 88200, 96000)
@@ -276,8 +278,6 @@ def node_types(p: Patch) -> dict:
 
 def _validate_midi(ctx: _Ctx, table, p: Patch) -> None:
     """``[midi]``: port, virtual port, API, ``[[midi.map]]`` CC maps (targets checked), ``[midi.programs]``."""
-    from livehost.midi.mapping import MidiConfigError, parse_midi_section
-
     try:
         parse_midi_section(table, node_types(p))
     except MidiConfigError as e:
@@ -324,8 +324,6 @@ def _validate_synth(ctx: _Ctx, table) -> dict:
     spec = {k: table[k] for k in SYNTH_KEYS if k in table}
     spec.setdefault("tuning", "12edo")
     try:
-        from livehost.tuning import tuning_from_spec
-
         base = Path(ctx.path).parent if ctx.path else Path(".")
         tun = spec["tuning"]
         tun_path = str(base / tun) if tun.endswith(".scl") and not os.path.isabs(tun) else tun
