@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("patch")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("nodes", help="node types and their parameters (units, ranges, defaults, smoothing)")
+    p.add_argument("type", nargs="?", default=None, help="one node type (default: all)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON")
+    fmt.add_argument("--markdown", action="store_true", help="print docs/nodes.md")
+    p.set_defaults(func=cmd_nodes)
+
     _optional_parsers(sub)
     return ap
 
@@ -146,6 +153,22 @@ def cmd_check(args) -> int:
     kinds = _kinds(p.chain)
     print(f"ok: {args.patch}: '{p.name}', {len(kinds)} nodes ({', '.join(kinds) or 'empty chain'}), "
           f"input {p.input['source']}, {p.samplerate} Hz, {p.blocksize} frames")
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    """``livehost nodes [TYPE]``: every node type (or one) with its parameters, from the declarations."""
+    from livehost.nodes import load_all
+    from livehost.nodes import reference as ref
+
+    types = ref.pick(load_all(), args.type)
+    if args.json:
+        info = [ref.node_info(nt) for nt in types]
+        print(json.dumps(info[0] if args.type else info, indent=1))
+    elif args.markdown:
+        sys.stdout.write(ref.markdown(types))
+    else:
+        sys.stdout.write(ref.text(types))
     return 0
 
 
