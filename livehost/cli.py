@@ -30,8 +30,12 @@ def _optional_parsers(sub) -> None:
     add_generate_parser(sub)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+CORE_COMMANDS = ("run", "render", "ui", "check", "devices", "nodes", "warm")
+
+
+def build_parser(rooms: bool = True) -> argparse.ArgumentParser:
+    """The argument parser for every subcommand (``rooms=False``: only this module's own, which spares a
+    ``livehost run`` the import of every other room's command-line module before the audio starts)."""
     ap = argparse.ArgumentParser(prog="livehost", description="A real-time audio host for live performers.")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -91,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--markdown", action="store_true", help="print docs/nodes.md")
     p.set_defaults(func=cmd_nodes)
 
-    _optional_parsers(sub)
+    if rooms:
+        _optional_parsers(sub)
     return ap
 
 
@@ -116,10 +121,10 @@ def _midi_args(p) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``livehost`` console script; returns the exit code."""
-    ap = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "-h"):
         argv = ["ui", *argv]  # plain `livehost [--driver ...]` opens the UI
+    ap = build_parser(rooms=argv[0] not in CORE_COMMANDS)
     args = ap.parse_args(argv)
     if not getattr(args, "command", None):
         ap.print_help()
@@ -202,9 +207,8 @@ class CompileNotice:
             self._thread.join()
         if self.shown:
             tty = bool(getattr(self.stream, "isatty", lambda: False)())
-            end = "\r" if tty else ""
-            self._write(f"{end}livehost: audio engine compiled in {self.elapsed_s:.0f} s "
-                        "(cached: later starts take about a second)   \n")
+            self._write(("\r" if tty else "") + f"livehost: audio engine compiled in {self.elapsed_s:.0f} s "
+                        "(cached: later starts take about a second)" + ("   \n" if tty else "\n"))
 
 
 def _load_audio_engine(quiet: bool = False, offline: bool = False, python_calls: bool = False) -> CompileNotice:
