@@ -30,12 +30,8 @@ def _optional_parsers(sub) -> None:
     add_generate_parser(sub)
 
 
-CORE_COMMANDS = ("run", "render", "ui", "check", "devices", "nodes", "warm")
-
-
-def build_parser(rooms: bool = True) -> argparse.ArgumentParser:
-    """The argument parser for every subcommand (``rooms=False``: only this module's own, which spares a
-    ``livehost run`` the import of every other room's command-line module before the audio starts)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
     ap = argparse.ArgumentParser(prog="livehost", description="A real-time audio host for live performers.")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -95,8 +91,7 @@ def build_parser(rooms: bool = True) -> argparse.ArgumentParser:
     fmt.add_argument("--markdown", action="store_true", help="print docs/nodes.md")
     p.set_defaults(func=cmd_nodes)
 
-    if rooms:
-        _optional_parsers(sub)
+    _optional_parsers(sub)
     return ap
 
 
@@ -121,10 +116,10 @@ def _midi_args(p) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``livehost`` console script; returns the exit code."""
+    ap = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "-h"):
         argv = ["ui", *argv]  # plain `livehost [--driver ...]` opens the UI
-    ap = build_parser(rooms=argv[0] not in CORE_COMMANDS)
     args = ap.parse_args(argv)
     if not getattr(args, "command", None):
         ap.print_help()

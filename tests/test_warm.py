@@ -2,8 +2,6 @@
 
 import io
 import os
-import subprocess
-import sys
 import time
 
 from livehost.cli import COMPILE_MSG, CompileNotice, main
@@ -67,18 +65,6 @@ def test_run_shows_the_compile_line_when_a_compile_is_needed(tmp_path, monkeypat
     assert main(["run", GAIN, "--driver", "null", "--input", "none", "--duration", "0.1", "--quiet",
                  "--output", str(tmp_path / "o.wav")]) == 0
     assert COMPILE_MSG not in capsys.readouterr().err
-
-
-def test_core_commands_start_without_the_other_rooms_command_line_modules():
-    """``livehost run`` does not import the tools', tuning's and ML's command-line code (seconds of imports
-    before the first sound on a slow machine); ``livehost --help`` still lists every command."""
-    code = ("import sys; from livehost.cli import main; main(['check', sys.argv[1]]); "
-            "print(sorted(m for m in sys.modules if m.startswith('livehost.') and m.endswith('cli')))")
-    r = subprocess.run([sys.executable, "-c", code, GAIN], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "['livehost.cli']", r.stdout + r.stderr
-    r = subprocess.run([sys.executable, "-m", "livehost", "--help"], capture_output=True, text=True, timeout=120,
-                       cwd=ROOT)
-    assert "    tools " in r.stdout and "    warm " in r.stdout and "    nodes " in r.stdout
 
 
 def test_warm_leaves_nothing_to_compile(capsys):
