@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import time
 
 from livehost.cli import COMPILE_MSG, CompileNotice, main
@@ -65,6 +66,18 @@ def test_run_shows_the_compile_line_when_a_compile_is_needed(tmp_path, monkeypat
     assert main(["run", GAIN, "--driver", "null", "--input", "none", "--duration", "0.1", "--quiet",
                  "--output", str(tmp_path / "o.wav")]) == 0
     assert COMPILE_MSG not in capsys.readouterr().err
+
+
+def test_the_ui_shows_the_compile_as_its_first_notice(monkeypatch, tmp_path, capsys):
+    from livehost.ui.app import LivehostApp
+
+    seen = []
+    monkeypatch.setenv("LIVEHOST_STATE", str(tmp_path))
+    monkeypatch.setattr(codegen, "compile_needed", lambda functions=(): True)
+    monkeypatch.setattr(LivehostApp, "run", lambda self: seen.append(self.session.notice))
+    assert main(["ui", GAIN, "--driver", "null", "--input", "none"]) == 0
+    assert re.match(r"audio engine compiled in \d+ s \(once: cached for later starts\); null driver", seen[0])
+    assert capsys.readouterr().err.startswith(f"livehost: {COMPILE_MSG} ... 0 s\n")
 
 
 def test_warm_leaves_nothing_to_compile(capsys):
