@@ -84,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_latency)
 
+    p = sub.add_parser("warm", help="compile the audio engine and the models' kernels into the cache "
+                       "(setup runs it)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=cmd_warm)
+
+    p = sub.add_parser("nodes", help="node types and their parameters (units, ranges, defaults, smoothing)")
+    p.add_argument("type", nargs="?", default=None, help="one node type (default: all)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON")
+    fmt.add_argument("--markdown", action="store_true", help="print docs/nodes.md")
+    p.set_defaults(func=cmd_nodes)
+
     _optional_parsers(sub)
     return ap
 
@@ -126,6 +138,106 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+# ---- compile progress -------------------------------------------------------------------------
+COMPILE_MSG = "compiling the audio engine (once, ~1 min)"
+
+
+class CompileNotice:
+    """While the audio engine loads: a progress line on ``stream`` with the seconds elapsed.
+
+    expected: a compile is known to be needed (:func:`livehost.engine.codegen.compile_needed`): the line
+    shows at once; otherwise only if loading takes longer than ``grace_s`` seconds (a cache that did not
+    match).  On a terminal the line counts up in place; elsewhere (logs) it is written once, then every
+    ``log_every_s`` seconds, then once more when done.  ``shown``: whether the line appeared; ``elapsed_s``:
+    how long the block took (s).  Use as a context manager around the code that compiles.
+    """
+
+    def __init__(self, expected: bool, quiet: bool = False, grace_s: float = 2.0, stream=None,
+                 log_every_s: float = 15.0):
+        self.expected = expected
+        self.quiet = quiet
+        self.grace_s = grace_s
+        self.stream = stream if stream is not None else sys.stderr
+        self.log_every_s = log_every_s
+        self.shown = False
+        self.elapsed_s = 0.0
+        self._t0 = 0.0
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "CompileNotice":
+        self._t0 = time.monotonic()
+        if not self.quiet:
+            self._thread = threading.Thread(target=self._tick, name="livehost-compile-notice", daemon=True)
+            self._thread.start()
+        return self
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream must not break the start-up
+            pass
+
+    def _tick(self) -> None:
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        if not self.expected and self._done.wait(self.grace_s):
+            return
+        last_log = 0.0
+        while True:
+            dt = time.monotonic() - self._t0
+            with self._lock:
+                if self._done.is_set():
+                    return
+                if tty:
+                    self._write(f"\rlivehost: {COMPILE_MSG} ... {dt:.0f} s")
+                elif not self.shown or dt - last_log >= self.log_every_s:
+                    self._write(f"livehost: {COMPILE_MSG} ... {dt:.0f} s\n")
+                    last_log = dt
+                self.shown = True
+            if self._done.wait(1.0):
+                return
+
+    def __exit__(self, *exc) -> None:
+        self.elapsed_s = time.monotonic() - self._t0
+        with self._lock:
+            self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.shown:
+            tty = bool(getattr(self.stream, "isatty", lambda: False)())
+            self._write(("\r" if tty else "") + f"livehost: audio engine compiled in {self.elapsed_s:.0f} s "
+                        "(cached: later starts take about a second)" + ("   \n" if tty else "\n"))
+
+
+def _load_audio_engine(quiet: bool = False, offline: bool = False, python_calls: bool = False) -> CompileNotice:
+    """Load the compiled audio path now, with a progress line if it has to be compiled first.
+
+    Always the live callback (``pa_callback``, which compiles ``process_block`` with it); ``offline``:
+    also ``process_blocks`` (renders compile it on first use); ``python_calls``: also ``process_block``
+    as the null driver calls it from Python (one block of silence on a throwaway engine; process_blocks for
+    zero frames).
+    """
+    import numpy as np
+
+    from livehost.engine import codegen
+
+    fns = ("pa_callback", "process_block") + (("process_blocks",) if offline else ())
+    with CompileNotice(codegen.compile_needed(fns), quiet=quiet) as notice:
+        codegen.compiled()
+        if offline or python_calls:
+            from livehost.engine.engine import Engine
+
+            eng = Engine(48000.0, 128, 2, 2, heap_slots=1 << 16)
+            out = np.zeros((eng.max_block, eng.out_ch), np.float32)
+            if python_calls:
+                eng.process(None, out)
+            if offline:
+                eng.process_many(None, out, 0, 0, eng.max_block)
+    return notice
+
+
 # ---- commands ---------------------------------------------------------------------------------
 def cmd_ui(args) -> int:
     """``livehost [ui PATCH]``: the patching UI with the engine running in this process."""
@@ -133,9 +245,13 @@ def cmd_ui(args) -> int:
     from livehost.ui.app import LivehostApp
 
     path = args.patch or recall(DEFAULT_PATCH)
+    notice = _load_audio_engine()
     session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
                       blocksize=args.blocksize, samplerate=args.samplerate, midi_port=args.midi,
                       midi_virtual=args.midi_virtual, midi_api=args.midi_api)
+    if notice.shown:
+        done = f"audio engine compiled in {notice.elapsed_s:.0f} s (once: cached for later starts)"
+        session.notice = f"{done}; {session.notice}" if session.notice else done
     try:
         LivehostApp(session).run()
     finally:
@@ -176,6 +292,22 @@ def cmd_latency(args) -> int:
             print(f"{'':28}{'':14}branches delayed by {r['branch_compensation_samples']} samples to align")
     print(f"{'graph':42}{total['graph_latency_samples']:>9}{total['graph_latency_ms']:>9.2f}")
     print(f"at {eng.sr:g} Hz; a live run adds the device's input and output latency (livehost run prints the round trip)")
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    """``livehost nodes [TYPE]``: every node type (or one) with its parameters, from the declarations."""
+    from livehost.nodes import load_all
+    from livehost.nodes import reference as ref
+
+    types = ref.pick(load_all(), args.type)
+    if args.json:
+        info = [ref.node_info(nt) for nt in types]
+        print(json.dumps(info[0] if args.type else info, indent=1))
+    elif args.markdown:
+        sys.stdout.write(ref.markdown(types))
+    else:
+        sys.stdout.write(ref.text(types))
     return 0
 
 
@@ -260,6 +392,7 @@ def cmd_run(args) -> int:
     from livehost.session import Session
 
     t_start = time.monotonic()
+    _load_audio_engine(quiet=args.quiet)
     session = Session(args.patch, driver="none", input_override=args.input, blocksize=args.blocksize,
                       samplerate=args.samplerate, loop=True if args.loop else None, midi_port=args.midi,
                       midi_virtual=args.midi_virtual, midi_api=args.midi_api)
@@ -361,6 +494,32 @@ def _wait_first_block(eng, t_start: float, timeout: float = 5.0) -> float | None
     return time.monotonic() - t_start if eng.a[L.H_CALLBACKS] > 0 else None
 
 
+def cmd_warm(args) -> int:
+    """``livehost warm``: compile the audio path (live and offline) and the models' numba kernels into the
+    caches, so the first ``livehost run`` on this machine sounds within seconds (``.ci/setup`` runs it)."""
+    from livehost.engine.codegen import cache_dir
+    from livehost.ml import warm as ml_warm
+
+    t0 = time.monotonic()
+    _load_audio_engine(quiet=args.quiet, offline=True, python_calls=True)
+    problems = []
+    try:
+        import livehost.engine.drivers.portaudio  # noqa: F401  (its JACK xrun counter is a cached cfunc)
+    except (LivehostError, OSError) as e:
+        problems.append(f"PortAudio driver: {e}")
+    for what, step in (("genre classifier", ml_warm.warm_classifier), ("generator", ml_warm.warm_generator)):
+        try:
+            step()
+        except (LivehostError, ImportError, OSError) as e:
+            problems.append(f"{what}: {e}")
+    for p in problems:
+        print(f"livehost: warm: {p} (skipped)", file=sys.stderr)
+    if not args.quiet:
+        print(f"livehost: audio engine and model kernels compiled and cached in {cache_dir()} "
+              f"({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+    return 0
+
+
 def cmd_render(args) -> int:
     """``livehost render PATCH --input IN --output OUT``: offline, as fast as possible."""
     from livehost import audiofile
@@ -374,6 +533,7 @@ def cmd_render(args) -> int:
     if args.input is None and patch.input.get("source") != "file":
         raise LivehostError(f"{args.patch}: nothing to render: give --input FILE")
     t0 = time.monotonic()
+    _load_audio_engine(offline=True)
     eng = engine_for(patch, args.samplerate, args.blocksize, in_ch=0, input_override=args.input, loop=False)
     src = eng.sources[0] if eng.sources else None
     frames = (src.payload.size // 2 if src is not None else 0) + int(round(args.tail * eng.sr))

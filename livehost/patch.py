@@ -35,6 +35,8 @@ from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
 from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
 from livehost.nodes.declare import Param, all_params, suggest
+from livehost.patch_midi import MidiConfigError, parse_midi_section
+from livehost.tuning import tuning_from_keys
 
 FORMAT_VERSION = 1
 SAMPLERATES = (22050, 44100, 48000, 88200, 96000)
@@ -281,8 +283,6 @@ def node_types(p: Patch) -> dict:
 
 def _validate_midi(ctx: _Ctx, table, p: Patch) -> None:
     """``[midi]``: port, virtual port, API, ``[[midi.map]]`` CC maps (targets checked), ``[midi.programs]``."""
-    from livehost.midi.mapping import MidiConfigError, parse_midi_section
-
     try:
         parse_midi_section(table, node_types(p))
     except MidiConfigError as e:
@@ -342,8 +342,6 @@ def _validate_synth(ctx: _Ctx, table) -> dict:
     spec = {k: table[k] for k in SYNTH_KEYS if k in table}
     spec.setdefault("tuning", "12edo")
     try:
-        from livehost.tuning import tuning_from_keys
-
         tuning_from_keys(spec, Path(ctx.path).parent if ctx.path else Path("."))
     except LivehostError as e:
         field = "kbm" if "kbm" in spec and getattr(e, "path", None) == _kbm_path(ctx, spec["kbm"]) else "tuning"

@@ -1,7 +1,7 @@
 """Polyphonic microtonal synth kernel (the ``synth`` source node).
 
 Everything runs inside :func:`synth_process` on the audio thread: MIDI events from the head of the
-state (``livehost.engine.layout.MIDI_HEAD``) are applied at their exact offsets; between events the
+state (``livehost.dsp.midi_events.MIDI_HEAD``) are applied at their exact offsets; between events the
 block is cut into control segments of at most ``CR`` (16) frames.  At the start of each segment every
 sounding voice recomputes its pitch (tuning table, glide, pitch bend, vibrato), its oscillator table
 level, its filter coefficients (filter envelope, key tracking, pressure, CC74) and its modulation
@@ -49,7 +49,7 @@ import numpy as np
 
 from livehost.dsp.osc import FHI_FRACTION, K_LEVELS, LUT_N, N_LEVELS, N_WAVES, TAB_N, TAB_W, cached_tables, level_lut
 from livehost.dsp.rt import rt_jit
-from livehost.engine.layout import MAX_BLOCK_EVENTS, MIDI_HEAD, PANIC_STATUS
+from livehost.dsp.midi_events import MAX_BLOCK_EVENTS, MIDI_HEAD, PANIC_STATUS
 
 # ---- parameters (declaration order in livehost.nodes.synth) --------------------------------------
 PARAM_NAMES = (

@@ -21,6 +21,7 @@ from livehost.nodes.declare import NodeType
 
 MARKER = "# @@DISPATCH@@  (replaced by the generated `dispatch(kind, pp, pc, st, buf, n, sr)`)"
 _MODULE: ModuleType | None = None
+_GENERATED: tuple | None = None  # (node set, source, path) of the generated module
 
 
 def cache_dir() -> Path:
@@ -74,15 +75,50 @@ def generated_source() -> tuple[str, str]:
     return src, h.hexdigest()[:16]
 
 
+def _generated() -> tuple[str, Path]:
+    """The spliced source and the path it lives at in the cache folder (computed once per node set)."""
+    global _GENERATED
+    key = tuple((nt.name, id(nt.kernel)) for nt in kinds())
+    if _GENERATED is None or _GENERATED[0] != key:
+        src, digest = generated_source()
+        _GENERATED = (key, src, cache_dir() / f"livehost_audio_{digest}.py")
+    return _GENERATED[1], _GENERATED[2]
+
+
+def compile_needed(functions: tuple[str, ...] = ("pa_callback",)) -> bool:
+    """Whether loading the audio path will compile ``functions`` of it rather than read them from numba's
+    cache: True when the cache holds no index for one of them (a fresh cache folder, or a source of the
+    audio path changed since the last compile).  ``pa_callback`` compiles everything the live drivers
+    run; ``process_blocks`` (offline renders) is compiled separately, on its first call.
+
+    An index can exist and still not match (another CPU, another numba): then the compile comes as a
+    surprise, which callers that show progress allow for with a grace time.
+    """
+    _src, path = _generated()
+    folder = numba_cache_folder(path)
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    return not all(any(folder.glob(f"{path.stem}.{fn}-*.{tag}*.nbi")) for fn in functions)
+
+
+def numba_cache_folder(py_file: Path) -> Path:
+    """Where numba caches the functions of ``py_file``: ``__pycache__`` beside it, or, when
+    ``NUMBA_CACHE_DIR`` moves the cache, numba's per-folder subfolder there (``<dirname>_<sha1 of the
+    folder's absolute path>``, as numba names it)."""
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    if not base:
+        return py_file.parent / "__pycache__"
+    parent = os.path.dirname(os.path.abspath(py_file))
+    return Path(base) / f"{os.path.basename(parent)}_{hashlib.sha1(parent.encode()).hexdigest()}"
+
+
 def compiled() -> ModuleType:
     """Import (generating if needed) the compiled audio path: ``process_block``, ``pa_callback``."""
     global _MODULE
     if _MODULE is not None:
         return _MODULE
-    src, digest = generated_source()
-    d = cache_dir()
-    name = f"livehost_audio_{digest}"
-    path = d / f"{name}.py"
+    src, path = _generated()
+    d = path.parent
+    name = path.stem
     if not path.exists() or path.read_text() != src:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(src)

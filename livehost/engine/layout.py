@@ -6,6 +6,8 @@ state. Integers are stored as floats (exact below 2**53). The compiled callback 
 constants as compile-time constants.
 """
 
+from livehost.dsp.midi_events import MAX_BLOCK_EVENTS, MIDI_HEAD, MIDI_W, PANIC_STATUS  # noqa: F401 (re-exported)
+
 # ---- header slots -------------------------------------------------------------------------
 H_SIZE = 128
 H_LEN = 0  # arena length in slots (the cfunc views the arena through it)
@@ -101,11 +103,9 @@ TAP_CH = 3
 LOAD_CAP = 1 << 17
 TAP_CAP = 1 << 18
 REC_CAP = 1 << 20
-MIDI_CAP = 4096  # events in the control -> audio MIDI ring
-MIDI_W = 4  # frame stamp (absolute frame, or -1 = as soon as possible), status, data1, data2
-MAX_BLOCK_EVENTS = 256  # events one block delivers to each MIDI-consuming node
-MIDI_HEAD = 1 + MAX_BLOCK_EVENTS * MIDI_W  # st[0] count, then (offset in block, status, d1, d2) per event
-PANIC_STATUS = 0xFF  # internal event: all notes off and voices silenced now
+MIDI_CAP = 4096  # events in the control -> audio MIDI ring, MIDI_W slots each: frame stamp (absolute
+# frame, or -1 = as soon as possible), status, data1, data2; a block's events go to each MIDI node's
+# state head (MIDI_HEAD slots: count, then offset in block, status, d1, d2 per event)
 
 # ---- parameter blocks -----------------------------------------------------------------------
 # A node with np parameters owns 4*np slots: target | current | previous | smoothing time (ms).

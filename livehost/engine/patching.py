@@ -9,6 +9,7 @@ from livehost import audiofile
 from livehost.engine.engine import Engine
 from livehost.engine.graph import Layer, Node
 from livehost.patch import LayerSpec, NodeSpec, Patch
+from livehost.paths import patch_model_path
 
 
 def resolve_input(patch: Patch, override: str | None) -> dict:
@@ -61,10 +62,18 @@ def patch_sources(engine: Engine, patch: Patch, input_override: str | None = Non
 
 
 def generator_model(patch: Patch):
-    """The generator model (a Path) the patch names in ``[models] generator``, or None."""
-    from livehost.ml.classifier import patch_model_path
+    """The generator model (a Path) the patch names in ``[models] generator``, or None.
 
-    return patch_model_path(patch.extra.get("models"), "generator", patch.path)
+    The model and its card are checked first (a :class:`~livehost.errors.LivehostError` naming the file
+    when either is missing or unreadable).
+    """
+    path = patch_model_path(patch.extra.get("models"), "generator", patch.path)
+    if path is not None:
+        # imported here so that the generator's code (numba, scipy.fft) loads only for patches that have one
+        from livehost.ml.generator.worker import load_model
+
+        load_model(path)
+    return path
 
 
 def synth_source(patch: Patch) -> tuple:

@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 from livehost.engine.layout import H_FRAMES
 from livehost.midi.mapping import MidiConfig, MidiLearn, MidiMap, map_value
+from livehost.tuning import Tuning, TuningError
 
 log = logging.getLogger("livehost.midi")
 
@@ -176,8 +177,6 @@ class MidiRouter:
     def apply_mts(self, data: Sequence[int]) -> list[tuple[int, float]]:
         """Apply an MTS single-note tuning change: the tuning and the synth's live table change; returns
         the (key, Hz) pairs applied ([] if it is malformed or there is no synth)."""
-        from livehost.tuning import Tuning, TuningError
-
         try:
             payload = self.engine.payload(self.synth_id).copy()  # written back through write_payload
         except Exception:

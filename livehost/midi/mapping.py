@@ -1,22 +1,7 @@
-"""The ``[midi]`` patch section: port, virtual port, API, CC -> parameter maps, program changes; MIDI learn.
+"""CC -> parameter maps at run time (curves) and MIDI learn.
 
-Patch format::
-
-    [midi]
-    port = "Keystation"        # substring of the port name (case-insensitive), or a regular expression
-    virtual = "livehost in"    # also open a virtual input port with this name (true = "livehost")
-    api = "auto"               # "auto", "jack" or "alsa"
-
-    [[midi.map]]
-    cc = 74                    # controller number 0..127
-    channel = 1                # optional, 1..16 (absent: any channel)
-    target = "synth.cutoff_hz" # node_id.param
-    min = 200.0                # optional, default: the parameter's lower bound
-    max = 8000.0               # optional, default: the parameter's upper bound
-    curve = "exp"              # "linear" (default), "exp" or "log"
-
-    [midi.programs]
-    "0" = "patches/pad.toml"   # program change 0 switches to this patch
+The ``[midi]`` section they come from is part of the patch format, parsed by :mod:`livehost.patch_midi`
+(its names are re-exported here).
 
 Curves, with ``x = value / 127``: ``linear``: ``min + (max - min) x``; ``exp``: ``min + (max - min) *
 (r**x - 1) / (r - 1)`` with ``r = max / min`` when both are > 0 (so exactly geometric: ``min * r**x``,
@@ -29,88 +14,12 @@ the synth).
 from __future__ import annotations
 
 import math
-import re
 import threading
-from dataclasses import dataclass, field
 from typing import Callable
 
-from livehost.errors import LivehostError
-
-CURVES = ("linear", "exp", "log")
-APIS = ("auto", "jack", "alsa")
-TARGET_RE = re.compile(r"^([A-Za-z0-9_\-]+)\.([A-Za-z0-9_.]+)$")
-
-
-class MidiConfigError(LivehostError):
-    """An invalid ``[midi]`` section: ``field_path`` (e.g. ``("midi", "map", 2, "cc")``) and a message."""
-
-    def __init__(self, field_path: tuple, message: str):
-        self.field_path = tuple(field_path)
-        self.message = message
-        super().__init__(f"{_label(self.field_path)} {message}")
-
-
-def _label(path: tuple) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-@dataclass
-class MidiMap:
-    """One CC -> parameter mapping. cc: 0..127; channel: 0..15 or None (any); target ``node.param``;
-    lo/hi: output range in the parameter's unit (None: the parameter's range); curve: linear/exp/log."""
-
-    cc: int
-    target: str
-    channel: int | None = None
-    lo: float | None = None
-    hi: float | None = None
-    curve: str = "linear"
-
-    @property
-    def node(self) -> str:
-        """The target node id."""
-        return self.target.split(".", 1)[0]
-
-    @property
-    def param(self) -> str:
-        """The target parameter name."""
-        return self.target.split(".", 1)[1]
-
-    def matches(self, channel: int, cc: int) -> bool:
-        """True if a CC ``cc`` on ``channel`` (0..15) drives this map."""
-        return cc == self.cc and (self.channel is None or self.channel == channel)
-
-    def to_table(self) -> dict:
-        """The ``[[midi.map]]`` table for this map (channel 1..16 as in patches)."""
-        t = {"cc": self.cc, "target": self.target}
-        if self.channel is not None:
-            t["channel"] = self.channel + 1
-        if self.lo is not None:
-            t["min"] = self.lo
-        if self.hi is not None:
-            t["max"] = self.hi
-        if self.curve != "linear":
-            t["curve"] = self.curve
-        return t
-
-
-@dataclass
-class MidiConfig:
-    """A validated ``[midi]`` section. port: name substring/regex or None; virtual: virtual port name or
-    None; api: auto/jack/alsa; maps: CC maps; programs: program number (0..127) -> patch path."""
-
-    port: str | None = None
-    virtual: str | None = None
-    api: str = "auto"
-    maps: list[MidiMap] = field(default_factory=list)
-    programs: dict[int, str] = field(default_factory=dict)
-
-    def program_path(self, program: int) -> str | None:
-        """The patch listed for program change ``program`` (0..127), or None."""
-        return self.programs.get(int(program))
+from livehost.nodes.declare import suggest
+from livehost.patch_midi import (APIS, CURVES, TARGET_RE, MidiConfig, MidiConfigError, MidiMap,  # noqa: F401
+                                 parse_map, parse_midi_section)
 
 
 def curve_value(x: float, lo: float, hi: float, curve: str) -> float:
@@ -141,122 +50,6 @@ def map_value(m: MidiMap, param, value: int):
     hi = param.hi if m.hi is None else m.hi
     v = curve_value(x, lo, hi, m.curve)
     return min(param.hi, max(param.lo, v))
-
-
-def _int(v, path, lo, hi, what):
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise MidiConfigError(path, f"= {v!r} must be {what} ({lo}..{hi})")
-    return v
-
-
-def _num(v, path):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise MidiConfigError(path, f"= {v!r} must be a number")
-    return float(v)
-
-
-def parse_map(t, path: tuple, nodes: dict | None = None) -> MidiMap:
-    """Validate one ``[[midi.map]]`` table (``path`` names it in errors). nodes: optional node id ->
-    NodeType, to check that the target exists and that min/max lie in the parameter's range."""
-    if not isinstance(t, dict):
-        raise MidiConfigError(path, "must be a table with cc and target")
-    for k in t:
-        if k not in ("cc", "channel", "target", "min", "max", "curve"):
-            raise MidiConfigError(path + (k,), "is not a known field (cc, channel, target, min, max, curve)")
-    if "cc" not in t:
-        raise MidiConfigError(path + ("cc",), "is missing (a controller number 0..127)")
-    if "target" not in t:
-        raise MidiConfigError(path + ("target",), "is missing (\"node_id.param\")")
-    cc = _int(t["cc"], path + ("cc",), 0, 127, "a controller number")
-    ch = None
-    if "channel" in t:
-        ch = _int(t["channel"], path + ("channel",), 1, 16, "a MIDI channel") - 1
-    target = t["target"]
-    if not isinstance(target, str) or not TARGET_RE.match(target):
-        raise MidiConfigError(path + ("target",), f"= {target!r} must be \"node_id.param\"")
-    lo = _num(t["min"], path + ("min",)) if "min" in t else None
-    hi = _num(t["max"], path + ("max",)) if "max" in t else None
-    curve = t.get("curve", "linear")
-    if curve not in CURVES:
-        raise MidiConfigError(path + ("curve",), f"= {curve!r} is not one of {', '.join(CURVES)}")
-    m = MidiMap(cc, target, ch, lo, hi, curve)
-    if nodes is not None:
-        from livehost.nodes.declare import all_params, suggest
-
-        nt = nodes.get(m.node)
-        if nt is None:
-            raise MidiConfigError(path + ("target",), f"= {target!r}: no node '{m.node}'{suggest(m.node, list(nodes))}")
-        names = [p.name for p in all_params(nt)]
-        if m.param not in names:
-            raise MidiConfigError(path + ("target",),
-                                  f"= {target!r}: {nt.name} has no parameter '{m.param}'{suggest(m.param, names)}")
-        p = nt.param(m.param)
-        for key, v in (("min", lo), ("max", hi)):
-            if v is not None and p.kind == "float" and not p.lo <= v <= p.hi:
-                raise MidiConfigError(path + (key,), f"= {v:g} is outside {m.param}'s range {p.lo:g}..{p.hi:g}")
-    return m
-
-
-def parse_midi_section(table: dict, nodes: dict | None = None) -> MidiConfig:
-    """Validate a patch's ``[midi]`` table into a :class:`MidiConfig`; raises :class:`MidiConfigError`
-    with the path of the offending field (the caller adds file and line).
-
-    nodes: optional node id -> NodeType of the patch, to check map targets.
-    """
-    base = ("midi",)
-    if not isinstance(table, dict):
-        raise MidiConfigError(base, "must be a table")
-    cfg = MidiConfig()
-    for k in table:
-        if k not in ("port", "virtual", "api", "map", "programs"):
-            raise MidiConfigError(base + (k,), "is not a known field (port, virtual, api, map, programs)")
-    if "port" in table:
-        p = table["port"]
-        if not isinstance(p, str) or not p:
-            raise MidiConfigError(base + ("port",), f"= {p!r} must be a port name or pattern")
-        cfg.port = p
-    if "virtual" in table:
-        v = table["virtual"]
-        if v is True:
-            cfg.virtual = "livehost"
-        elif v is False:
-            cfg.virtual = None
-        elif isinstance(v, str) and v:
-            cfg.virtual = v
-        else:
-            raise MidiConfigError(base + ("virtual",), f"= {v!r} must be a port name or true/false")
-    if "api" in table:
-        if table["api"] not in APIS:
-            raise MidiConfigError(base + ("api",), f"= {table['api']!r} is not one of {', '.join(APIS)}")
-        cfg.api = table["api"]
-    maps = table.get("map", [])
-    if isinstance(maps, dict):
-        maps = [maps]
-    if not isinstance(maps, list):
-        raise MidiConfigError(base + ("map",), "must be an array of tables ([[midi.map]])")
-    seen = {}
-    for i, t in enumerate(maps):
-        m = parse_map(t, base + ("map", i), nodes)
-        key = (m.cc, m.channel)
-        if key in seen:
-            raise MidiConfigError(base + ("map", i, "cc"),
-                                  f"= {m.cc} on the same channel is mapped already by map {seen[key]}")
-        seen[key] = i
-        cfg.maps.append(m)
-    progs = table.get("programs", {})
-    if not isinstance(progs, dict):
-        raise MidiConfigError(base + ("programs",), "must be a table (\"0\" = \"patches/x.toml\")")
-    for k, v in progs.items():
-        try:
-            n = int(k)
-        except (TypeError, ValueError):
-            n = -1
-        if isinstance(k, bool) or not 0 <= n <= 127:
-            raise MidiConfigError(base + ("programs", str(k)), "must be a program number 0..127")
-        if not isinstance(v, str) or not v:
-            raise MidiConfigError(base + ("programs", str(k)), f"= {v!r} must be a patch file name")
-        cfg.programs[n] = v
-    return cfg
 
 
 class MidiLearn:
@@ -290,8 +83,6 @@ class MidiLearn:
             it = self.engine.item(node)  # EngineError for an unknown node
             names = [p.name for p in it.params]
             if name not in names:
-                from livehost.nodes.declare import suggest
-
                 raise MidiConfigError(("midi", "learn"), f"= {target!r}: no parameter '{name}'{suggest(name, names)}")
         with self._lock:
             self._armed = target

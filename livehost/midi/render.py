@@ -9,7 +9,9 @@ import numpy as np
 from livehost import audiofile
 from livehost.engine import layout as L
 from livehost.engine.drivers.offline import render
+from livehost.engine.patching import engine_for
 from livehost.midi.midifile import events_from_midi_file
+from livehost.patch import load
 
 SILENCE_DB = -90.0
 """The render stops when the output has stayed below this level (dBFS) ..."""
@@ -26,9 +28,6 @@ def render_midi(patch_path: str | os.PathLike, midi_path: str | os.PathLike, out
     ``release_tail_s`` seconds.  The master's lookahead delay is removed, so frame 0 of the file is
     time 0 of the MIDI file.  Returns ``{"frames", "seconds", "events", "peak_db", "samplerate"}``.
     """
-    from livehost.engine.patching import engine_for
-    from livehost.patch import load
-
     patch = load(os.fspath(patch_path))
     eng = engine_for(patch, in_ch=0)
     sr = eng.sr

@@ -27,16 +27,10 @@ import numpy as np
 
 from livehost.errors import LivehostError
 from livehost.ml.card import card_path, load_card
+from livehost.paths import package_root, patch_model_path
 
 #: RMS (linear amplitude, full scale 1.0) under which a window counts as silence: -80 dBFS.
 SILENCE_RMS = 1e-4
-
-
-def package_root() -> Path:
-    """The folder holding the ``livehost`` package (the repository root in a checkout)."""
-    import livehost
-
-    return Path(livehost.__file__).resolve().parents[1]
 
 
 def default_model_path() -> Path:
@@ -44,32 +38,9 @@ def default_model_path() -> Path:
     return package_root() / "models" / "genre_mlp.onnx"
 
 
-def patch_model_path(patch_extra_models: dict | None, key: str, patch_path) -> Path | None:
-    """The model a patch names in ``[models] KEY = "models/x.onnx"`` (``key``: classifier or generator).
-
-    ``None`` when the slot is empty.  A relative path is looked up beside the patch file first, then
-    under the livehost root (where ``models/`` ships); if it exists in neither place the patch-relative
-    path is returned (loading it then reports the missing file).  A non-string value raises
-    :class:`LivehostError`.
-    """
-    if not patch_extra_models or patch_extra_models.get(key) in (None, ""):
-        return None
-    value = patch_extra_models[key]
-    if not isinstance(value, (str, Path)):
-        raise LivehostError(f"{patch_path}: [models] {key} must be a file path string")
-    p = Path(value).expanduser()
-    if p.is_absolute():
-        return p
-    beside = Path(patch_path).resolve().parent / p if patch_path else p
-    if beside.exists():
-        return beside
-    root = package_root() / p
-    return root if root.exists() else beside
-
-
 def classifier_path(patch_extra_models: dict | None, patch_path) -> Path | None:
     """The classifier a patch names in ``[models] classifier = "models/genre_mlp.onnx"``, or ``None``
-    (see :func:`patch_model_path`)."""
+    (see :func:`livehost.paths.patch_model_path`)."""
     return patch_model_path(patch_extra_models, "classifier", patch_path)
 
 
@@ -166,7 +137,7 @@ class GenreModel:
             from livehost.ml.features import clip_features
 
             return self.predict(clip_features(y))
-        from livehost.ml.train_classifier import patch_inputs
+        from livehost.ml.inputs import patch_inputs
 
         arch = "lstm" if self.kind == "mfcc_patch" else "cnn"
         return self.predict(patch_inputs(y, arch)).mean(axis=0)

@@ -11,7 +11,7 @@ Data
   ``label``; other columns ignored).  One row per track, so folds over rows are track-level folds.
 * ``--audio DIR``: ``DIR/<genre>/<file>`` audio.  ``mlp`` uses the 57 clip features of the first 30 s
   (:func:`~livehost.ml.features.gtzan_features`); ``lstm`` (MFCC frames) and ``cnn`` (log-mel) cut the
-  first 30 s into fixed patches of :data:`PATCH_FRAMES` frames (~3 s); folds are still by track (all
+  first 30 s into fixed patches of :data:`~livehost.ml.inputs.PATCH_FRAMES` frames (~3 s); folds are still by track (all
   patches of a track on one side) and a track's prediction is the mean of its patches' probabilities.
 
 Evaluation: stratified k-fold cross-validation by track; the accuracy of each fold's held-out tracks,
@@ -34,13 +34,13 @@ from typing import Callable
 import numpy as np
 
 from livehost.errors import LivehostError
-from livehost.ml.card import sha256_file
-from livehost.ml.features import CLIP_S, FEATURE_NAMES, HOP, N_FFT, SR
+from livehost.ml.card import CARD_FORMAT, card_path, confusion_png, png_path, sha256_file, write_card
+from livehost.ml.features import CLIP_S, FEATURE_NAMES, HOP, N_FFT, SR, clip_features, resample_to
+from livehost.ml.features_cli import read_audio
+from livehost.ml.inputs import N_MELS, N_MFCC, PATCH_FRAMES, patch_inputs
+from livehost.ml.onnx_export import INPUT_NAME, OUTPUT_NAME, check_onnx, export_onnx
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".au", ".aiff", ".aif", ".mp3")
-PATCH_FRAMES = 128  #: frames per lstm/cnn patch (128 x 512 / 22050 Hz = 2.97 s)
-N_MELS = 64  #: mel bands of the cnn's log-mel patches
-N_MFCC = 20  #: MFCC coefficients per frame of the lstm's sequences
 
 
 # --------------------------------------------------------------------------------------------------
@@ -204,51 +204,14 @@ def _hash_files(root: Path, files: list[Path]) -> str:
 
 def _read_clip(path: Path) -> np.ndarray:
     """The first 30 s of a file as mono float64 at 22050 Hz (LivehostError naming the file)."""
-    from livehost.ml.features import resample_to
-    from livehost.ml.features_cli import read_audio
-
     y, sr = read_audio(str(path))
     if sr != SR:
         y = resample_to(y[: int(math.ceil((CLIP_S + 0.01) * sr))], sr, SR)
     return y[: int(CLIP_S * SR)]
 
 
-def mfcc_frames(y22050: np.ndarray) -> np.ndarray:
-    """Per-frame MFCCs ``(frames, 20)`` of a 22050 Hz clip (librosa defaults, n_fft 2048, hop 512)."""
-    from livehost.ml.features import mfcc
-
-    return mfcc(y22050, SR, n_mfcc=N_MFCC).T
-
-
-def logmel_frames(y22050: np.ndarray) -> np.ndarray:
-    """Per-frame log-mel power ``(frames, 64)`` in dB (ref 1.0, top_db 80) of a 22050 Hz clip."""
-    from livehost.ml.features import melspectrogram, power_to_db
-
-    return power_to_db(melspectrogram(y22050, SR, n_mels=N_MELS)).T
-
-
-def patches(frames: np.ndarray, length: int = PATCH_FRAMES) -> np.ndarray:
-    """Non-overlapping patches ``(n, length, dims)`` of a ``(frames, dims)`` matrix (a trailing partial
-    patch is dropped); a clip shorter than one patch becomes one patch, edge-padded (last frame repeated)."""
-    n = frames.shape[0] // length
-    if n == 0:
-        pad = np.repeat(frames[-1:], length - frames.shape[0], axis=0) if frames.shape[0] else \
-            np.zeros((length, frames.shape[1]))
-        return np.concatenate([frames, pad])[None]
-    return frames[: n * length].reshape(n, length, frames.shape[1])
-
-
-def patch_inputs(y22050: np.ndarray, arch: str) -> np.ndarray:
-    """Model inputs for one clip: lstm ``(n, 128, 20)`` MFCC patches; cnn ``(n, 64, 128)`` log-mel patches."""
-    if arch == "lstm":
-        return patches(mfcc_frames(y22050))
-    return patches(logmel_frames(y22050)).transpose(0, 2, 1)
-
-
 def load_audio_folder(folder: str | os.PathLike, arch: str, progress: Callable | None = None) -> Dataset:
     """Features of every file in ``folder/<genre>/``: clip features (mlp) or patches (lstm/cnn)."""
-    from livehost.ml.features import clip_features
-
     items, labels = list_audio(folder)
     X, y, track, track_y = [], [], [], []
     for i, (f, genre) in enumerate(items):
@@ -671,8 +634,6 @@ def _run(torch, features, audio, arch, cv, seed, out, tune, export, command, qui
         model = _fit(data, all_rows, arch, recipe, 1000 * seed + cv, tick)
         train_acc = float(np.mean(track_proba(predict_proba(model, data.X), data.track)[0].argmax(1) == data.track_y))
         out = Path(out) if out is not None else default_out(arch)
-        from livehost.ml.card import CARD_FORMAT, card_path, confusion_png, png_path, write_card
-        from livehost.ml.onnx_export import INPUT_NAME, OUTPUT_NAME, check_onnx, export_onnx
 
         export_onnx(model, data.X[:8], out)
         diff = check_onnx(model, out, data.X[: min(len(data.X), 256)], tol=1e-5)

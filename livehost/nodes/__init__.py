@@ -1,4 +1,5 @@
-"""Node types. Each module in this package declares node types with :func:`declare.register`.
+"""Node types. Each module in this package declares node types with :func:`declare.register`
+(but :mod:`~livehost.nodes.declare` itself and :mod:`~livehost.nodes.reference`, which prints them).
 
 Importing this package imports every module in it, so the registry holds every built-in node.
 """
@@ -21,6 +22,6 @@ def load_all() -> dict[str, NodeType]:
     for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if keep is not None and mod.name not in keep:
             continue
-        if mod.name != "declare" and not mod.name.startswith("_"):
+        if mod.name not in ("declare", "reference") and not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
     return registry()

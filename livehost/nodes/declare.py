@@ -25,7 +25,7 @@ Kernel contract (every effect and source kernel follows it)::
 - ``n``: frames in this block (<= max_block); ``sr``: sample rate in Hz (float).
 - A node declared with ``midi=True`` finds this block's MIDI events at the head of its state:
   ``st[0]`` = count, then per event ``(offset in block (frames), status, data1, data2)`` at
-  ``st[1 + 4*k : 5 + 4*k]``, in time order (``livehost.engine.layout.MIDI_HEAD`` slots; its own state
+  ``st[1 + 4*k : 5 + 4*k]``, in time order (``livehost.dsp.midi_events.MIDI_HEAD`` slots; its own state
   follows). Status 0xFF is the engine's panic: all notes off and voices silenced at once.
 - Never allocate, never raise, never call Python objects: it runs inside the GIL-free audio callback.
 """

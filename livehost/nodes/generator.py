@@ -1,7 +1,7 @@
 """The ``generator`` source: plays audio an LSTM worker thread generates ahead into its payload ring.
 
-A patch names its model in ``[models] generator = "models/NAME.onnx"``; the patch loader builds the
-source with :func:`generator_source` and starts a
+A patch names its model in ``[models] generator = "models/NAME.onnx"``; the patch loader checks the
+model, builds the source with :func:`generator_source` and starts a
 :class:`livehost.ml.generator.worker.GeneratorWorker` on it once the engine is built.
 """
 
@@ -51,12 +51,10 @@ def generator_payload(engine_sr: float, ring_s: float = RING_S, prefill_ms: floa
 
 def generator_source(model_path: str, engine_sr: float, node_id: str = "generator",
                      values: dict | None = None) -> tuple:
-    """The ``(type, id, values, payload, options)`` source tuple for :meth:`Engine.build`.
+    """The ``(type, id, values, payload, options)`` source tuple for :meth:`Engine.build`;
+    ``options["model"]`` keeps the path for the worker.
 
-    Checks the model first (a :class:`~livehost.errors.LivehostError` naming the file when it or its
-    card is missing or unreadable); ``options["model"]`` keeps the path for the worker.
+    The model itself is not opened here (nodes sit below the ML code): the patch loader checks it
+    first (:func:`livehost.engine.patching.generator_model`), and the worker loads it.
     """
-    from livehost.ml.generator.worker import load_model
-
-    load_model(model_path)
     return ("generator", node_id, dict(values or {}), generator_payload(engine_sr), {"model": str(model_path)})

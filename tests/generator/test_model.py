@@ -148,10 +148,15 @@ def test_bad_model_path_is_one_clear_error(tmp_path, tiny_model):
     nocard.write_bytes(tiny_model[0].read_bytes())
     with pytest.raises(LivehostError, match="nocard.card.json"):
         FrameGenerator(nocard)
-    from livehost.nodes.generator import generator_source
+    from livehost.engine.patching import generator_model
+    from livehost.patch import Patch
 
-    with pytest.raises(LivehostError, match="nope.onnx"):
-        generator_source(str(missing), 48000)
+    with pytest.raises(LivehostError, match="nope.onnx"):  # the patch loader checks the model it names
+        generator_model(Patch(extra={"models": {"generator": str(missing)}}))
+    with pytest.raises(LivehostError, match="nocard.card.json"):
+        generator_model(Patch(extra={"models": {"generator": str(nocard)}}))
+    assert generator_model(Patch(extra={"models": {"generator": str(tiny_model[0])}})) == tiny_model[0]
+    assert generator_model(Patch()) is None
 
 
 def test_generate_cli_is_deterministic(tiny_model, tmp_path, capsys):

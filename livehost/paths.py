@@ -1,0 +1,39 @@
+"""Where livehost's own files are: the repository root, and the model files a patch names.
+
+Below every other package (it needs only :mod:`livehost.errors`), so the patch loader, the engine's
+patching and the ML workers resolve ``[models]`` paths the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from livehost.errors import LivehostError
+
+
+def package_root() -> Path:
+    """The folder holding the ``livehost`` package (the repository root in a checkout)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def patch_model_path(patch_extra_models: dict | None, key: str, patch_path) -> Path | None:
+    """The model a patch names in ``[models] KEY = "models/x.onnx"`` (``key``: classifier or generator).
+
+    ``None`` when the slot is empty.  A relative path is looked up beside the patch file first, then
+    under the livehost root (where ``models/`` ships); if it exists in neither place the patch-relative
+    path is returned (loading it then reports the missing file).  A non-string value raises
+    :class:`LivehostError`.
+    """
+    if not patch_extra_models or patch_extra_models.get(key) in (None, ""):
+        return None
+    value = patch_extra_models[key]
+    if not isinstance(value, (str, Path)):
+        raise LivehostError(f"{patch_path}: [models] {key} must be a file path string")
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return p
+    beside = Path(patch_path).resolve().parent / p if patch_path else p
+    if beside.exists():
+        return beside
+    root = package_root() / p
+    return root if root.exists() else beside
