@@ -1,10 +1,35 @@
-"""Is a JACK server up? Tests that need one skip without it, unless CI demands it (LIVEHOST_REQUIRE_JACK=1)."""
+"""JACK for the tests: is a server up (tests that need one skip without it, unless CI demands it with
+LIVEHOST_REQUIRE_JACK=1), and real-time takes judged against an empty-patch control.
+
+Real-time judgement.  On a shared 2-core VM the JACK dummy server flags callbacks whatever runs on it:
+its own timer wakes late (``JackTimedDriver::Process XRun``) or a client is started late (``client =
+... was not finished, state = Triggered``) whenever the host is busy, for every client alike.  So a take
+is not held to zero, nor to a fixed share of callbacks, but to a *control* measured in the same take on
+the same server for the same time: an empty patch (the master pass alone) in this process, with
+nothing else running.  A take is::
+
+    control for seconds / 2,  the patch for seconds,  control for seconds / 2
+
+(interleaved so that a noisy spell of the host falls on both; a patch whose length is only known
+afterwards, the UI's, gets the rest of its length in the second control half), and passes when the
+patch's flagged callbacks exceed the two control halves' together by at most :data:`XRUN_MARGIN`.  A
+test takes at most :data:`XRUN_ATTEMPTS` takes and passes on the first that passes; its message (also
+printed: ``pytest -rP``) lists every take.  The sum of the halves is an unbiased estimate of the noise
+over the patch's length; its price is that a burst which hits a control half only widens that take's
+bound (seen once: 37 flagged in one 5 s half, while the patch between had 2).
+"""
 
 import os
 import shutil
 import subprocess
+import time
+from typing import Callable
 
 import pytest
+
+from livehost.engine.drivers.portaudio import PortAudioDriver
+from livehost.engine.patching import engine_for
+from livehost.patch import loads
 
 
 def jack_running() -> bool:
@@ -25,42 +50,101 @@ def need_jack():
 
 
 XRUN_ATTEMPTS = 3
-"""Real-time measurements on the JACK dummy server are taken at most this many times."""
+"""Takes (control, patch, control) a real-time test runs at most; it passes on the first that passes."""
 
-XRUN_NOISE = 0.02
-"""Fraction of callbacks a take may see flagged by JACK and still pass (2 %).
+XRUN_MARGIN = 5
+"""Flagged callbacks a patch may see beyond its take's empty-patch control (both over the same time).
 
-Why: on these 2-core virtual machines the JACK server itself, or its wake-up of its clients, is late
-whenever the host is busy: its log says ``JackTimedDriver::Process XRun = 20 usec`` (the dummy
-driver's own timer woke late) or ``client = ... was not finished, state = Triggered`` (the client had
-not even been started), for every client alike, the test's own rtmidi keyboard included. Measured:
-on a quiet host 0-3 flagged callbacks in 7 500-23 000 (dsp_load_max 0.08-0.13); on a host with
-2-3 % CPU steal (``/proc/stat``), 3-15 in 3 745-7 500 callbacks for the default patch *and for an
-empty one with nothing else running* (up to 0.4 %), while a CI run's jackd log held 692 late timer
-wake-ups and 309 late starts of the keyboard client. A callback that took the GIL has ~94 % of its
-callbacks flagged (``../shared/research/realtime.md``), in every take: the bound still fails it by
-far, and the DSP-load assertions beside it catch a slow graph. The exact counts, and the strict
-0-xrun figures on a quiet host, are ``benchmarks/realtime.py``'s job."""
+Why 5: the control's own noise.  Measured on this 2-core VM while other engineers' test runs kept its
+load average at 5-6: 120 back-to-back 2.5 s runs of the empty patch on ``jackd -R -d dummy -r 48000
+-p 128`` saw 0-5 flagged callbacks each (53 in all, 35 runs with any: ~0.18 per second, in clusters).
+Cutting that series into takes (an empty "patch" between two empty controls, each half as long) gives
+the difference the judgement sees when nothing is wrong: at 5 s per take at most 5 (99th percentile 4),
+at 10 s at most 6 (1 % of takes above 5), at 20-25 s at most 7 (3-4 % above 5).  So a sound patch fails
+a take by noise about once in a hundred at the tests' 5-10 s, a few times in a hundred at the UI's
+~26 s, and a test only if its three takes all do.  In the tests' own takes (three to five runs of
+each) the patch exceeded its control by at most 5 (the UI: 7 against 2), mostly not at all.
+What the bound must catch is far above it: a callback that takes the GIL beside a busy Python thread
+had 522-768 of its 870-1 278 callbacks flagged in four 5 s takes (the callbacks themselves starved to
+half or two thirds of the rate; JACK counted 883-911 xruns; its controls 0;
+``test_gil_bound_python_callback_fails_the_control_judgement``,
+``../shared/research/realtime.md``: ~94 %), and one that took it once in a hundred blocks would have
+~19 in 5 s.  The exact counts on a quiet host are ``benchmarks/realtime.py``'s job."""
+
+EMPTY_PATCH = """\
+[patch]
+name = "Empty (real-time control)"
+format = 1
+samplerate = 48000
+blocksize = 128
+
+[input]
+source = "mic"
+"""
 
 
-def takes_summary(takes: list[dict]) -> list[tuple]:
-    """(xruns, jack_xruns, callbacks, dsp_load_p99, dsp_load_max) of each take, for assertion messages."""
-    return [(t.get("xruns"), t.get("jack_xruns"), t.get("callbacks"), round(t.get("dsp_load_p99", -1), 4),
-             round(t.get("dsp_load_max", -1), 4)) for t in takes]
+class Control:
+    """The empty patch on JACK in this process, through the same driver as ``livehost run``: compiled
+    once, then :meth:`measure` any number of times."""
+
+    def __init__(self):
+        self.patch = loads(EMPTY_PATCH, "empty.toml")
+        engine_for(self.patch)  # compile (cached) before any take is timed
+
+    def measure(self, seconds: float) -> dict:
+        """Engine stats of ``seconds`` of the empty patch on the default PortAudio device."""
+        eng = engine_for(self.patch)
+        drv = PortAudioDriver(eng)
+        drv.start()
+        try:
+            time.sleep(seconds)
+        finally:
+            drv.stop()
+        return eng.stats()
 
 
-def clean_take(measure, attempts: int = XRUN_ATTEMPTS) -> tuple[dict, list[dict]]:
-    """Call ``measure() -> stats`` until a take has 0 xruns (at most ``attempts`` times).
+def measure_take(measure: Callable[[], dict], seconds: float, control: Control) -> dict:
+    """One take: the control for ``seconds / 2``, ``measure() -> stats`` (the patch, for ``seconds``, or
+    for the ``window_s`` its stats report when its length is only known afterwards: then ``seconds`` is
+    the expected length), the control for the rest of the patch's length.  Returns ``{"patch": stats,
+    "controls": [stats, stats], "patch_xruns": int, "control_xruns": int}`` (flagged callbacks)."""
+    before = control.measure(seconds / 2)
+    patch = measure()
+    after = control.measure(max(1.0, float(patch.get("window_s", seconds)) - seconds / 2))
+    return {"patch": patch, "controls": [before, after], "patch_xruns": int(patch["xruns"]),
+            "control_xruns": int(before["xruns"]) + int(after["xruns"])}
 
-    Returns ``(the take with the fewest xruns, all takes)``; assert on it with :func:`realtime_ok`."""
+
+def take_ok(take: dict) -> bool:
+    """The patch saw at most :data:`XRUN_MARGIN` flagged callbacks more than its control."""
+    return take["patch_xruns"] <= take["control_xruns"] + XRUN_MARGIN
+
+
+def controlled_takes(measure: Callable[[], dict], seconds: float,
+                     attempts: int = XRUN_ATTEMPTS) -> tuple[dict, list[dict]]:
+    """Takes (:func:`measure_take`) until one passes :func:`take_ok`, at most ``attempts``; returns
+    ``(the last take, all takes)``: assert ``take_ok`` on the first with :func:`takes_summary` as the
+    message (also printed).  The empty patch is compiled before the first take."""
+    control = Control()
     takes = []
     for _ in range(attempts):
-        takes.append(measure())
-        if takes[-1]["xruns"] == 0:
+        takes.append(measure_take(measure, seconds, control))
+        if take_ok(takes[-1]):
             break
-    return min(takes, key=lambda s: s["xruns"]), takes
+    print(takes_summary(takes))  # shown with pytest -rP (or -s), passed or not
+    return takes[-1], takes
 
 
-def realtime_ok(stats: dict) -> bool:
-    """No more flagged callbacks than JACK's own noise on this machine allows (see :data:`XRUN_NOISE`)."""
-    return stats["xruns"] <= max(1, int(XRUN_NOISE * stats["callbacks"]))
+def takes_summary(takes: list[dict]) -> str:
+    """Every take's counts, for assertion messages: flagged callbacks (PortAudio status; JACK's own xrun
+    count beside it), callbacks and DSP load p99 / max of the patch, and of the two control halves."""
+    def one(s):
+        load = (f", load p99 {s['dsp_load_p99']:.4f} max {s['dsp_load_max']:.4f}" if "dsp_load_p99" in s else "")
+        return f"{s.get('xruns')} flagged (jack {s.get('jack_xruns')}) in {s.get('callbacks')} callbacks{load}"
+
+    lines = [f"judgement: patch flagged <= control flagged + {XRUN_MARGIN}"]
+    for i, t in enumerate(takes, 1):
+        verdict = "pass" if take_ok(t) else "FAIL"
+        lines.append(f"take {i} ({verdict}): patch {t['patch_xruns']} vs control {t['control_xruns']}; "
+                     f"patch {one(t['patch'])}; control {one(t['controls'][0])} + {one(t['controls'][1])}")
+    return "\n".join(lines)

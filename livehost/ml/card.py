@@ -50,11 +50,12 @@ def png_path(model_path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".confusion.png")
 
 
-def write_card(path: str | os.PathLike, card: dict) -> Path:
-    """Write ``card`` as indented JSON (atomically: temporary file, then rename); returns the path."""
+def write_card(path: str | os.PathLike, card: dict, indent: int = 2) -> Path:
+    """Write ``card`` as JSON indented by ``indent`` spaces (atomically: temporary file, then rename);
+    returns the path."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
+    tmp.write_text(json.dumps(card, indent=indent) + "\n")
     os.replace(tmp, path)
     return path
 

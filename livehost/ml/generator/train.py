@@ -30,33 +30,11 @@ import numpy as np
 
 from livehost import audiofile
 from livehost.errors import LivehostError
-from livehost.ml.card import sha256_file
+from livehost.ml.card import write_card
+from livehost.ml.generator.closeness import CARD_SECONDS, measure_model
 from livehost.ml.generator.model import FeatureSetup, make_net, n_params
+from livehost.ml.generator.trainaudio import load_audio
 from livehost.ml.generator.worker import CARD_FORMAT, card_path
-
-AUDIO_EXT = (".wav", ".flac", ".ogg")
-
-
-def load_audio(src: str | os.PathLike, sr: int) -> tuple[np.ndarray, list[dict]]:
-    """Mono float64 audio at ``sr`` Hz from a file or every audio file of a folder (sorted, joined);
-    returns ``(samples, [{path, sha256, seconds, sample_rate}, ...])``."""
-    p = Path(src)
-    if p.is_dir():
-        files = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_EXT)
-        if not files:
-            raise LivehostError(f"{p}: no audio files (.wav, .flac, .ogg) in this folder")
-    elif p.is_file():
-        files = [p]
-    else:
-        raise LivehostError(f"{p}: training audio not found")
-    parts, info = [], []
-    for f in files:
-        x, fsr = audiofile.read(f, sr=sr, stereo=False)
-        y = x.mean(axis=1)
-        parts.append(y)
-        info.append({"path": str(f), "sha256": sha256_file(f), "seconds": round(len(y) / sr, 3)})
-    return np.concatenate(parts), info
-
 
 class Progress:
     """A one-line progress bar on stderr (``\\r`` updates; a newline at :meth:`close`)."""
@@ -136,11 +114,14 @@ def train(audio: str, out: str, kind: str = "spectral", stages: int = 4, epochs:
           hidden: int = 160, layers: int = 2, seq: int = 96, batch: int = 16, lr: float = 3e-3,
           input_noise: float = 0.3, sr: int = 16000, hop: int = 256, n_fft: int = 1024, n_mels: int = 80,
           clip_s: float = 4.0, stage_dir: str | None = None, threads: int = 1, describe: str = "",
-          command: str | None = None, quiet: bool = False, temperature: float = 0.3) -> dict:
+          command: str | None = None, quiet: bool = False, temperature: float = 0.3,
+          closeness_s: float = CARD_SECONDS) -> dict:
     """Train, export stage by stage, write the model and its card; returns the card (dict).
 
     Units: sr and hop in Hz / samples, clip_s in seconds, lr per Adam step, input_noise and
-    temperature in feature standard deviations.
+    temperature in feature standard deviations.  The card's ``closeness`` is the final model's
+    log-mel distance (dB) to the held-out audio over ``closeness_s`` seconds of generation
+    (:func:`livehost.ml.generator.closeness.measure_model`).
     """
     import torch
 
@@ -232,7 +213,7 @@ def train(audio: str, out: str, kind: str = "spectral", stages: int = 4, epochs:
             card_k = dict(card, init=init)
             sp = sdir / f"stage{k}.onnx"
             export_stream_onnx(net, sp)
-            _write_json(card_path(sp), dict(card_k, stages=list(card["stages"])))
+            write_card(card_path(sp), dict(card_k, stages=list(card["stages"])), indent=1)
             gen = FrameGenerator(sp, seed=seed)
             gen.temperature = temperature
             clip = gen.generate(clip_s)
@@ -259,7 +240,10 @@ def train(audio: str, out: str, kind: str = "spectral", stages: int = 4, epochs:
                 train_seconds=round(time.monotonic() - t0, 1), stages_png=str(png),
                 onnx_bytes=os.path.getsize(outp), final_val_loss=card["stages"][-1]["val_loss"],
                 final_train_loss=card["stages"][-1]["train_loss"])
-    _write_json(card_path(outp), card)
+    write_card(card_path(outp), card, indent=1)
+    # the finished model (its card beside it) measured against the held-out audio, into its card
+    card["closeness"] = measure_model(outp, y, len(va), seconds=closeness_s, seed=seed)
+    write_card(card_path(outp), card, indent=1)
     return card
 
 
@@ -284,14 +268,6 @@ def _init_state(net, frames: np.ndarray, n: int) -> dict:
         _, h, c = net(torch.as_tensor(frames[None, :n - 1]), h, c)
     return {"x": [float(v) for v in frames[n - 1]], "h": [float(v) for v in h.numpy().ravel()],
             "c": [float(v) for v in c.numpy().ravel()], "frames": int(n)}
-
-
-def _write_json(path: Path, obj: dict) -> None:
-    import json
-
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 def command_line(argv: list[str] | None) -> str:

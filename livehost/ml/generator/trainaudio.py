@@ -1,4 +1,6 @@
-"""Training audio the project can regenerate: a minimalist arpeggio piece in 19-tone equal temperament.
+"""Training audio: a piece the project can regenerate, and reading a performer's files for training.
+
+:func:`render` is a minimalist arpeggio piece in 19-tone equal temperament.
 
 Rendered by numpy additive synthesis (no synth node, no samples): four chords of 19-EDO (steps of
 1200/19 cents above 196 Hz) are arpeggiated in repeating eight-note cells, Reich-style; every four bars
@@ -8,13 +10,24 @@ one note of the cell shifts, so the piece changes slowly.  Each note is a few ha
     python -m livehost.ml.generator.trainaudio --out data/arp19.wav --seconds 60 [--sr 16000] [--seed 0]
 
 The output is deterministic for a given seed; a mono float32 WAV at ``--sr`` Hz, peak about 0.5.
+
+:func:`load_audio` reads a file or a folder of files as the trainer (and the closeness measure of a
+trained model, :mod:`.closeness`) take them: mono, at the model rate, with each file's sha256.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 import numpy as np
+
+from livehost import audiofile
+from livehost.errors import LivehostError
+from livehost.ml.card import sha256_file
+
+AUDIO_EXT = (".wav", ".flac", ".ogg")  #: training audio files a folder is searched for
 
 EDO = 19  #: steps per octave of the tuning
 BASE_HZ = 196.0  #: frequency of step 0 (Hz)
@@ -69,10 +82,29 @@ def render(seconds: float = 60.0, sr: int = 16000, seed: int = 0) -> np.ndarray:
     return 0.5 * y / max(1e-9, np.max(np.abs(y)))
 
 
+def load_audio(src: str | os.PathLike, sr: int) -> tuple[np.ndarray, list[dict]]:
+    """Mono float64 audio at ``sr`` Hz from a file or every audio file of a folder (sorted, joined);
+    returns ``(samples, [{path, sha256, seconds}, ...])`` (seconds at ``sr``)."""
+    p = Path(src)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_EXT)
+        if not files:
+            raise LivehostError(f"{p}: no audio files (.wav, .flac, .ogg) in this folder")
+    elif p.is_file():
+        files = [p]
+    else:
+        raise LivehostError(f"{p}: training audio not found")
+    parts, info = [], []
+    for f in files:
+        x, _ = audiofile.read(f, sr=sr, stereo=False)
+        y = x.mean(axis=1)
+        parts.append(y)
+        info.append({"path": str(f), "sha256": sha256_file(f), "seconds": round(len(y) / sr, 3)})
+    return np.concatenate(parts), info
+
+
 def main(argv=None) -> int:
     """Command line: write the piece to ``--out``."""
-    from livehost import audiofile
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output audio file (.wav/.flac)")
     ap.add_argument("--seconds", type=float, default=60.0)
