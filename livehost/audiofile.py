@@ -7,7 +7,6 @@ from math import gcd
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from livehost.errors import LivehostError
 
@@ -29,6 +28,8 @@ def read(path: str | os.PathLike, sr: float | None = None, stereo: bool = True) 
     if stereo:
         x = np.repeat(x, 2, axis=1) if x.shape[1] == 1 else x[:, :2]
     if sr is not None and int(sr) != int(fsr):
+        from scipy.signal import resample_poly  # heavy (1.3-1.7 s): only when a file needs resampling
+
         g = gcd(int(sr), int(fsr))
         x = resample_poly(x, int(sr) // g, int(fsr) // g, axis=0)
         fsr = int(sr)

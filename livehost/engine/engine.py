@@ -316,7 +316,6 @@ class Engine:
             base = int(a[L.H_PROG1] if target else a[L.H_PROG0])
             a[base:base + rows.size] = rows.ravel()
             a[L.H_NOPS1 if target else L.H_NOPS0] = len(rows)
-            a[L.H_ACTIVE] = target
             release(a, L.H_GEN, gen)  # rows, counts and region before the generation
             if retire or replaced:
                 self._retire(list(retire or []) + replaced, gen)

@@ -24,7 +24,7 @@ SUITES = [
     "tests/engine/test_boundscheck.py",  # its own check that the bounds checks are on
     "tests/engine/test_render.py", "tests/engine/test_safety.py", "tests/engine/test_control.py",
     "tests/engine/test_limiter.py", "tests/engine/test_midi_ring.py", "tests/engine/test_live_load.py",
-    "tests/engine/test_live_edit_machine.py", "tests/effects", "tests/synth", "tests/generator/test_node.py",
+    "tests/engine/test_live_edit_machine.py", "tests/engine/test_latency_compensation.py", "tests/effects", "tests/synth", "tests/generator/test_node.py",
 ]
 
 
