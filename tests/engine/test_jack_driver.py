@@ -1,0 +1,158 @@
+"""The native JACK driver against real JACK clients: notes start on the exact sample JACK says.
+
+A second JACK client (:mod:`tests.jackclient`, compiled like livehost's own callback) sends note-ons
+at chosen frame offsets inside its cycles to ``livehost:midi_in`` and a third records
+``livehost:out_1``. Both stamp with JACK's frame time, shared by every client of a cycle, so the
+onset of each note minus the frame it was sent at must be one constant (the graph's latency):
+0 samples of jitter, whatever the offset inside the block.
+"""
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+from tests.jackclient import TestJackClient
+from tests.jackutil import need_jack
+
+pytestmark = pytest.mark.jack
+
+# a sine voice with no attack ramp and no release: its first non-zero sample is one sample after
+# the note-on, and it is silent again as soon as the note-off comes
+SHARP_SYNTH = """
+[patch]
+name = "Sharp synth"
+format = 1
+samplerate = 48000
+blocksize = 128
+
+[input]
+source = "none"
+
+[synth]
+id = "synth"
+wave = "sine"
+tuning = "12edo"
+voices = 8
+attack_ms = 0.0
+decay_ms = 0.0
+sustain = 1.0
+release_ms = 0.0
+filter = "off"
+output_db = -12.0
+"""
+
+
+@pytest.fixture(autouse=True)
+def _jack():
+    need_jack()
+
+
+def _engine(tmp_path, text=SHARP_SYNTH):
+    from livehost.engine.patching import engine_for
+    from livehost.patch import load
+
+    p = tmp_path / "sharp.toml"
+    p.write_text(text)
+    return engine_for(load(str(p)))
+
+
+def _onsets(rec, start, sent, thr=1e-4):
+    """For each sent frame, the first frame after it (and before the next one) where |x| > thr."""
+    out = []
+    for k, s in enumerate(sent):
+        lo = s - start
+        hi = (sent[k + 1] - start) if k + 1 < len(sent) else rec.size
+        hit = np.flatnonzero(np.abs(rec[lo:hi]) > thr)
+        out.append(lo + int(hit[0]) + start if hit.size else -1)
+    return np.array(out, np.int64)
+
+
+def test_note_onsets_are_sample_accurate(tmp_path):
+    """50 note-ons at random offsets inside JACK cycles: onset - send frame is one constant."""
+    from livehost.engine.drivers.jack import JackDriver
+
+    eng = _engine(tmp_path)
+    rng = np.random.default_rng(13)
+    period = 128
+    first, step = 200, 4  # warm-up cycles, then a note every 4 cycles: on, off 2 cycles later
+    offsets = rng.integers(0, period, 50)
+    sched = []
+    for k, off in enumerate(offsets):
+        c = first + step * k
+        sched.append((c, int(off), (0x90, 69, 100)))
+        sched.append((c + 2, 0, (0x80, 69, 0)))
+    frames = (first + step * len(offsets) + 40) * period
+    drv = JackDriver(eng, client_name="lh-onset", connect=False)
+    sender = TestJackClient("lh-onset-send", schedule=sched)
+    rec = TestJackClient("lh-onset-rec", record_frames=frames + 48000)
+    try:
+        drv.start()
+        rec.start()
+        sender.start()  # JACK connects only active clients' ports; the first note is 0.5 s away
+        sender.connect(drv.port_name("out_1"), f"{rec.name}:in")
+        sender.connect(f"{sender.name}:midi_out", drv.port_name("midi_in"))
+        end = time.monotonic() + 30
+        while not sender.sent_all or rec.recording()[1].size < frames:
+            assert time.monotonic() < end, "JACK cycles did not run"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        start, y = rec.recording()
+    finally:
+        sender.close()
+        rec.close()
+        drv.stop()
+    sent = sender.sent[0::2]  # the note-ons
+    assert (sent >= 0).all()
+    assert len(set((sent - start) % period)) > 30  # the offsets really are spread over the block
+    on = _onsets(y, start, sent)
+    assert (on >= 0).all(), f"{(on < 0).sum()} notes not heard"
+    delay = on - sent
+    assert np.ptp(delay) == 0, f"onset - send varies: {sorted(set(delay.tolist()))}"
+    # the constant is the graph's own latency: the master limiter's lookahead plus the one sample
+    # a sine voice takes to leave zero
+    expect = eng.latency_samples() + 1
+    assert delay[0] == expect, (delay[0], expect)
+    assert eng.stats()["callbacks"] > 200
+
+
+def test_midi_thru_and_ports(tmp_path):
+    """The MIDI input comes out of midi_out at the same frames; the ports carry livehost's names and
+    connect to the system ports; nothing is left behind after stop."""
+    import subprocess
+
+    from livehost.engine.drivers.jack import JackDriver
+
+    eng = _engine(tmp_path)
+    rng = np.random.default_rng(3)
+    sched = [(200 + 2 * k, int(rng.integers(0, 128)), (0x90 + k % 16, 60, 90)) for k in range(20)]
+    drv = JackDriver(eng, client_name="lh-ports", connect=True)
+    sender = TestJackClient("lh-thru-send", schedule=sched)
+    sink = TestJackClient("lh-thru-sink", midi_log=100)
+    try:
+        drv.start()
+        sink.start()
+        sender.start()  # JACK connects only active clients' ports; the first message is 0.5 s away
+        sink.connect(drv.port_name("midi_out"), f"{sink.name}:midi_in")
+        sink.connect(f"{sender.name}:midi_out", drv.port_name("midi_in"))
+        end = time.monotonic() + 20
+        while len(sink.midi_received()) < len(sched):
+            assert time.monotonic() < end, f"{len(sink.midi_received())} of {len(sched)} messages came through"
+            time.sleep(0.05)
+        out = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True, timeout=10).stdout
+        for p in ("in_1", "in_2", "out_1", "out_2", "midi_in", "midi_out"):
+            assert f"{drv.full_name}:{p}" in out
+        assert f"{drv.full_name}:out_1\n   system:playback_1" in out
+        assert f"{drv.full_name}:in_2\n   system:capture_2" in out
+        lat_in, lat_out = drv.latency()
+        assert lat_out > 0.0 and lat_in > 0.0  # the dummy backend's latencies, once connected
+    finally:
+        sender.close()
+        sink.close()
+        drv.stop()
+    got = sink.midi_received()
+    assert np.array_equal(got[:, 0], sender.sent)  # same frames: thru adds no delay inside the cycle
+    assert got[:, 1].tolist() == [m[0] for _, _, m in sched]
+    out = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=10).stdout
+    assert f"{drv.full_name}:out_1" not in out
