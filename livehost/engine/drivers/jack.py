@@ -6,7 +6,9 @@ to the engine at their frame offsets (sample-accurate notes) and passes them on 
 port (MIDI thru). No Python runs on JACK's real-time thread; JACK's xrun and shutdown notifications
 are compiled callbacks too (:mod:`livehost.engine.drivers.libjack`).
 
-A watchdog thread (Python, off the audio thread) polls the shutdown flag every ``poll_s`` seconds,
+A watchdog thread (Python, off the audio thread) polls the shutdown flag every ``poll_s`` seconds
+(and the count of MIDI events a block had no room for: after such a loss, or the server's, it
+releases every voice with :meth:`Engine.panic`, so no note is left hanging),
 keeps a record of the ports' connections and connects the MIDI input to the port the pattern names
 once it appears. When the server goes away it says so; with ``reconnect`` it keeps the engine
 running on the null driver, tries to reopen the client every ``retry_s`` seconds and, once the
@@ -79,6 +81,7 @@ class JackDriver:
         self._thread: threading.Thread | None = None
         self._null: NullDriver | None = None
         self._last_error = ""
+        self._dropped_seen = 0.0
         self.failed = False  # the server went away and reconnect is off: the audio has stopped
         self.lost = 0  # times the server went away
         self.reconnects = 0  # times the client came back
@@ -190,6 +193,10 @@ class JackDriver:
                 if self.failed:
                     return
                 continue
+            dropped = self.engine.a[L.H_DEV_DROPPED]
+            if dropped != self._dropped_seen:
+                self._dropped_seen = dropped
+                self.engine.panic()  # a note-off may have been among them: release every voice
             if time.monotonic() < next_upkeep:
                 continue
             next_upkeep = time.monotonic() + self.retry_s
@@ -205,6 +212,7 @@ class JackDriver:
         self.lost += 1
         reason = J.shutdown_reason(eng.a) or "the JACK server went away"
         self._pending |= self._conns
+        eng.panic()  # the MIDI port went with the server: no note it started may hang
         if self.reconnect:
             self._say(f"audio server stopped: {reason}; running on the null driver, reconnecting when it is back")
         else:
