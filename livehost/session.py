@@ -94,6 +94,7 @@ class Session:
         self.engine: Engine = engine_for(self.patch, samplerate, blocksize, input_override=input_override,
                                          loop=loop)
         self.driver = None
+        self._asked = driver
         if driver != "none":
             driver = choose_driver(driver)
         self.driver_kind = driver
@@ -115,10 +116,16 @@ class Session:
 
         eng = self.engine
         if kind == "jack":
-            drv = jack_driver(self, **self._jack_opts)
-            drv.start()
-            self.driver = drv
-            return
+            try:
+                drv = jack_driver(self, **self._jack_opts)
+                drv.start()
+                self.driver = drv
+                return
+            except LivehostError as e:
+                if self._asked == "jack":
+                    raise
+                self.notice = f"JACK: {e}; trying PortAudio"
+                kind = "auto"
         if kind in ("auto", "portaudio"):
             from livehost.engine.drivers.portaudio import PortAudioDriver
 
@@ -130,7 +137,7 @@ class Session:
             except LivehostError as e:
                 if kind == "portaudio":
                     raise
-                self.notice = f"{e}; running the null driver (no sound card)"
+                self.notice = f"{self.notice + '; ' if self.notice else ''}{e}; running the null driver (no sound card)"
         self.driver = NullDriver(eng)
         self.driver.start()
         if not self.notice:

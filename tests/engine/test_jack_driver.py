@@ -172,3 +172,42 @@ def test_midi_thru_and_ports(tmp_path):
     assert got[:, 1].tolist() == [m[0] for _, _, m in sched]
     out = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=10).stdout
     assert f"{drv.full_name}:out_1" not in out
+
+
+def test_session_auto_prefers_jack_and_follows_the_midi_pattern(tmp_path):
+    """``--driver auto`` with a server running is the JACK driver; the ``--midi`` pattern connects
+    its midi_in to the matching JACK port (no rtmidi port is opened for it), even one that appears
+    after the start; a note sent there sounds."""
+    from livehost.engine.drivers.jack import JackDriver
+    from livehost.session import Session
+
+    p = tmp_path / "sharp.toml"
+    p.write_text(SHARP_SYNTH)
+    s = Session(str(p), driver="auto", midi_port="lh-keys-7", jack_client="lh-session", jack_connect=False,
+                start_models=False)
+    keys = None
+    try:
+        assert isinstance(s.driver, JackDriver)
+        assert s.engine.driver_name == "jack"
+        assert s.midi is None  # the pattern is the JACK driver's, not rtmidi's
+        keys = TestJackClient("lh-keys-7", schedule=[(300, 17, (0x90, 69, 100))])
+        keys.start()
+        end = time.monotonic() + 10
+        while s.driver.port_name("midi_in") not in _connections(f"{keys.name}:midi_out"):
+            assert time.monotonic() < end, "midi_in never followed the pattern"
+            time.sleep(0.05)
+        end = time.monotonic() + 10
+        while s.engine.meter()["peak_db"][0] < -40:
+            assert time.monotonic() < end, "the note did not sound"
+            time.sleep(0.02)
+        assert "MIDI: following lh-keys-7:midi_out" in (s.service() or "")  # what the UI/run loop shows
+    finally:
+        if keys is not None:
+            keys.close()
+        s.close()
+
+
+def _connections(port: str) -> str:
+    import subprocess
+
+    return subprocess.run(["jack_lsp", "-c", port], capture_output=True, text=True, timeout=10).stdout
