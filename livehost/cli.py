@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a patch live (sound card, JACK, or the null driver)")
     p.add_argument("patch", nargs="?", default=DEFAULT_PATCH, help="patch file (TOML)")
-    p.add_argument("--driver", choices=("auto", "portaudio", "null"), default="auto",
-                   help="audio driver (auto: PortAudio if a device exists, else null)")
-    p.add_argument("--device", default=None, help="audio device name fragment or index")
+    _driver_args(p, reconnect_default=False)
     p.add_argument("--input", default=None, help="'mic', 'none' or an audio file (overrides [input])")
     p.add_argument("--loop", action="store_true", help="loop the input file")
     p.add_argument("--output", default=None, help="also record the output to this file (.wav/.flac)")
@@ -100,10 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _driver_args(p, reconnect_default: bool) -> None:
+    p.add_argument("--driver", choices=("auto", "jack", "portaudio", "null"), default="auto",
+                   help="audio driver (auto: JACK if a server is running, else PortAudio if a device exists, "
+                        "else null)")
+    p.add_argument("--device", default=None, help="audio device name fragment or index (PortAudio)")
+    p.add_argument("--client-name", default="livehost", help="JACK client name (default livehost)")
+    p.add_argument("--no-connect", action="store_true",
+                   help="JACK: do not connect the ports to the system ports")
+    p.add_argument("--reconnect", action=argparse.BooleanOptionalAction, default=reconnect_default,
+                   help="JACK: when the server goes away, carry on with the null driver and reconnect when it "
+                        "is back (default: " + ("on" if reconnect_default else "off: stop with status 1") + ")")
+
+
 def _ui_args(p) -> None:
-    p.add_argument("--driver", choices=("auto", "portaudio", "null"), default="auto",
-                   help="audio driver (auto: PortAudio if a device exists, else null)")
-    p.add_argument("--device", default=None, help="audio device name fragment or index")
+    _driver_args(p, reconnect_default=True)
     p.add_argument("--input", default=None, help="'mic', 'none' or an audio file (overrides [input])")
     p.add_argument("--blocksize", type=int, default=None, help="frames per block (32..1024)")
     p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
@@ -248,7 +257,8 @@ def cmd_ui(args) -> int:
     notice = _load_audio_engine()
     session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
                       blocksize=args.blocksize, samplerate=args.samplerate, midi_port=args.midi,
-                      midi_virtual=args.midi_virtual, midi_api=args.midi_api)
+                      midi_virtual=args.midi_virtual, midi_api=args.midi_api, jack_client=args.client_name,
+                      jack_connect=not args.no_connect, reconnect=args.reconnect)
     if notice.shown:
         done = f"audio engine compiled in {notice.elapsed_s:.0f} s (once: cached for later starts)"
         session.notice = f"{done}; {session.notice}" if session.notice else done
@@ -389,28 +399,38 @@ def _busy_thread(stop: threading.Event) -> threading.Thread:
 
 def cmd_run(args) -> int:
     """``livehost run PATCH``: play live until --duration or Ctrl-C."""
-    from livehost.session import Session
+    from livehost.session import Session, choose_driver
 
     t_start = time.monotonic()
     _load_audio_engine(quiet=args.quiet)
+    kind = choose_driver(args.driver)
     session = Session(args.patch, driver="none", input_override=args.input, blocksize=args.blocksize,
                       samplerate=args.samplerate, loop=True if args.loop else None, midi_port=args.midi,
-                      midi_virtual=args.midi_virtual, midi_api=args.midi_api)
+                      midi_virtual=args.midi_virtual, midi_api=args.midi_api, midi_by_driver=kind == "jack")
     try:
-        return _run_session(args, session, t_start)
+        return _run_session(args, session, t_start, kind)
     finally:
         session.close()
 
 
-def _run_session(args, session, t_start: float) -> int:
+def _run_session(args, session, t_start: float, driver_name: str) -> int:
     from livehost.engine.drivers.null import NullDriver
     from livehost.engine.drivers.recorder import Recorder
+    from livehost.session import jack_driver
 
     patch, eng = session.patch, session.engine
     for problem in session.workers.problems:
         print(f"livehost: {problem}; carrying on without it", file=sys.stderr)
-    driver_name = args.driver
     pa_driver = None
+    if driver_name == "jack":
+        try:
+            pa_driver = jack_driver(session, client_name=args.client_name, connect=not args.no_connect,
+                                    reconnect=args.reconnect, midi_port=args.midi)
+        except LivehostError as e:
+            if args.driver == "jack":
+                raise
+            print(f"livehost: {e}; trying PortAudio instead", file=sys.stderr)
+            driver_name = "auto"
     if driver_name in ("auto", "portaudio"):
         from livehost.engine.drivers.portaudio import PortAudioDriver
 
@@ -434,6 +454,7 @@ def _run_session(args, session, t_start: float) -> int:
     if rec:
         rec.start()
     driver.start()
+    session.driver = driver
     first_audio_s = _wait_first_block(eng, t_start)
     if not args.quiet:
         where = f", recording to {output}" if output else ""
@@ -442,13 +463,17 @@ def _run_session(args, session, t_start: float) -> int:
               f"{eng.max_block} frames{where}; latency: graph {lat['graph_latency_ms']:.1f} ms "
               f"({lat['graph_latency_samples']} samples), round trip {lat['roundtrip_ms']:.1f} ms "
               f"({lat['roundtrip_samples']} samples); Ctrl-C stops", file=sys.stderr)
+    status = 0
     try:
         end = None if args.duration is None else time.monotonic() + args.duration
         last = 0.0
         while end is None or time.monotonic() < end:
             msg = session.service()
-            if msg and not args.quiet:
-                print(f"\rlivehost: {msg}", file=sys.stderr)
+            if msg:  # the audio server stopping is said even with --quiet
+                print(f"\rlivehost: {msg}", file=sys.stderr, flush=True)
+            if getattr(driver, "failed", False):
+                status = 1  # the audio server went away and --reconnect is off
+                break
             time.sleep(0.005)
             now = time.monotonic()
             if not args.quiet and sys.stderr.isatty() and now - last > 0.5:
@@ -462,6 +487,7 @@ def _run_session(args, session, t_start: float) -> int:
         pass
     finally:
         driver.stop()
+        session.driver = None
         stop_busy.set()
         if rec:
             rec.stop()
@@ -474,6 +500,8 @@ def _run_session(args, session, t_start: float) -> int:
     stats.update(session.workers.stats())
     if isinstance(driver, NullDriver):
         stats["late_blocks"] = driver.late_blocks
+    if hasattr(driver, "stats"):
+        stats.update(driver.stats())
     if output:
         stats["output"] = output
     if args.stats_json:
@@ -482,7 +510,7 @@ def _run_session(args, session, t_start: float) -> int:
         print(f"livehost: {stats['callbacks']} callbacks, {stats['xruns']} xruns, DSP load p50 "
               f"{100 * stats['dsp_load_p50']:.1f}% p99 {100 * stats['dsp_load_p99']:.1f}% max "
               f"{100 * stats['dsp_load_max']:.1f}%, {stats['nan_resets']} NaN resets", file=sys.stderr)
-    return 0
+    return status
 
 
 def _wait_first_block(eng, t_start: float, timeout: float = 5.0) -> float | None:

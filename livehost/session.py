@@ -11,13 +11,16 @@ import os
 import sys
 from pathlib import Path
 
+from livehost.engine.drivers.jack import JackDriver
+from livehost.engine.drivers.libjack import server_running as jack_server_running
 from livehost.engine.engine import Engine, EngineError
 from livehost.engine.graph import Layer, Node, walk
 from livehost.engine.patching import engine_for, patch_from_engine, patch_sources
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
 from livehost.patch import Patch, load, save
-from livehost.workers import Workers
+from livehost.midi.input import match_port
+from livehost.workers import Workers, midi_config
 
 PATCH_DIR = Path("patches")
 
@@ -48,17 +51,42 @@ def recall(default: str) -> str:
     return default
 
 
+def choose_driver(kind: str) -> str:
+    """The driver ``kind`` stands for: ``"auto"`` is ``"jack"`` when a JACK server is running (never
+    starting one), else ``"auto"`` still (PortAudio if a device exists, else null)."""
+    if kind == "auto" and jack_server_running():
+        return "jack"
+    return kind
+
+
+def jack_driver(session: "Session", client_name: str = "livehost", connect: bool = True,
+                reconnect: bool = False, midi_port: str | None = None) -> JackDriver:
+    """A (not yet started) JACK driver for ``session``'s engine: input ports fed to the graph when the
+    patch monitors the mic; ``midi_port`` (or the patch's ``[midi] port``): the pattern of the MIDI
+    port its ``midi_in`` follows (AudioError if no server runs)."""
+    eng = session.engine
+    pattern = midi_port or midi_config(session.patch).port
+    match = (lambda names: match_port(names, pattern)) if pattern else None
+    return JackDriver(eng, client_name=client_name, use_input=eng.input_mode == "mic", connect=connect,
+                      midi_match=match, reconnect=reconnect)
+
+
 class Session:
     """An engine playing a patch, with the patch's file and an unsaved-changes flag.
 
-    driver: ``"auto"`` (PortAudio if a device exists, else null), ``"portaudio"``, ``"null"`` or
-    ``"none"`` (no driver: the engine only renders when asked, as tests and offline tools do).
+    driver: ``"auto"`` (JACK if a server runs, else PortAudio if a device exists, else null),
+    ``"jack"``, ``"portaudio"``, ``"null"`` or ``"none"`` (no driver: the engine only renders when
+    asked, as tests and offline tools do). jack_client / jack_connect / reconnect: the JACK client name,
+    whether to connect to the system ports, whether to survive the server going away (see
+    :class:`~livehost.engine.drivers.jack.JackDriver`). midi_by_driver: the MIDI port is the JACK
+    driver's to follow (set by the caller that starts the JACK driver itself, as ``livehost run`` does).
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
                  blocksize: int | None = None, samplerate: int | None = None, loop: bool | None = None,
                  midi_port: str | None = None, midi_virtual: str | None = None, midi_api: str = "auto",
-                 start_models: bool = True):
+                 start_models: bool = True, jack_client: str = "livehost", jack_connect: bool = True,
+                 reconnect: bool = False, midi_by_driver: bool = False):
         self.path = str(patch_path)
         self.patch: Patch = load(self.path)
         self.input_override = input_override
@@ -66,11 +94,17 @@ class Session:
         self.engine: Engine = engine_for(self.patch, samplerate, blocksize, input_override=input_override,
                                          loop=loop)
         self.driver = None
+        self._asked = driver
+        if driver != "none":
+            driver = choose_driver(driver)
         self.driver_kind = driver
+        self._jack_opts = {"client_name": jack_client, "connect": jack_connect, "reconnect": reconnect,
+                           "midi_port": midi_port}
         self.dirty = False
         self._program: int | None = None  # a program change waiting for service() (set on the MIDI thread)
         self.workers = Workers(self.engine, self.patch, midi_port, midi_virtual, midi_api,
-                               on_program=self._on_program, start_models=start_models)
+                               on_program=self._on_program, start_models=start_models,
+                               port_by_driver=midi_by_driver or driver == "jack")
         if self.workers.problems:
             self.notice = "; ".join(self.workers.problems)
         if driver != "none":
@@ -81,6 +115,17 @@ class Session:
         from livehost.engine.drivers.null import NullDriver
 
         eng = self.engine
+        if kind == "jack":
+            try:
+                drv = jack_driver(self, **self._jack_opts)
+                drv.start()
+                self.driver = drv
+                return
+            except LivehostError as e:
+                if self._asked == "jack":
+                    raise
+                self.notice = f"JACK: {e}; trying PortAudio"
+                kind = "auto"
         if kind in ("auto", "portaudio"):
             from livehost.engine.drivers.portaudio import PortAudioDriver
 
@@ -92,7 +137,7 @@ class Session:
             except LivehostError as e:
                 if kind == "portaudio":
                     raise
-                self.notice = f"{e}; running the null driver (no sound card)"
+                self.notice = f"{self.notice + '; ' if self.notice else ''}{e}; running the null driver (no sound card)"
         self.driver = NullDriver(eng)
         self.driver.start()
         if not self.notice:
@@ -307,12 +352,17 @@ class Session:
         self._program = n  # the MIDI thread only notes it; service() loads the patch
 
     def service(self) -> str | None:
-        """Housekeeping from the UI or the run loop: the engine's, and a pending program change (loads
-        the patch ``[midi.programs]`` lists for it). Returns a message to show, or None."""
+        """Housekeeping from the UI or the run loop: the engine's, a pending program change (loads
+        the patch ``[midi.programs]`` lists for it), and what the driver has to say (the audio server
+        stopped or came back). Returns a message to show, or None."""
         self.engine.service()
+        said = self.driver.messages() if hasattr(self.driver, "messages") else []
         n, self._program = self._program, None
-        if n is None:
-            return None
+        if n is not None:
+            said.append(self._program_change(n))
+        return "; ".join(said) if said else None
+
+    def _program_change(self, n: int) -> str:
         path = self.workers.router.config.program_path(n)
         if path is None:
             return f"program {n}: no patch listed in [midi.programs]"

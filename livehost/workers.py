@@ -32,11 +32,12 @@ class Workers:
     substring or pattern to follow (overrides the patch's ``[midi] port``); midi_virtual: also open a
     virtual input port with this name; midi_api: "auto", "jack" or "alsa"; on_program(n): called for a
     program change (on the MIDI thread); start_models: start the classifier/generator threads (False
-    for tests that pump them by hand).
+    for tests that pump them by hand); port_by_driver: the audio driver (JACK) connects the MIDI port
+    itself and reads it in its real-time callback, so no rtmidi port is opened for it here.
     """
 
     def __init__(self, engine, patch, midi_port: str | None = None, midi_virtual: str | None = None,
-                 midi_api: str = "auto", on_program=None, start_models: bool = True):
+                 midi_api: str = "auto", on_program=None, start_models: bool = True, port_by_driver: bool = False):
         self.engine = engine
         self.problems: list[str] = []
         self.monitor = MidiMonitor()
@@ -50,6 +51,7 @@ class Workers:
         self.generator = None
         self._midi_args = (midi_port, midi_virtual, midi_api)
         self._start_models = start_models
+        self.port_by_driver = port_by_driver
         self.retarget(patch)
 
     # ---- MIDI -------------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ class Workers:
 
     def _open_midi(self, cfg: MidiConfig) -> None:
         port, virtual, api = self._midi_args
-        port = port or cfg.port
+        port = None if self.port_by_driver else port or cfg.port
         virtual = virtual or cfg.virtual
         api = api if api != "auto" else cfg.api
         if self.midi is not None and (self.midi.port_pattern, self.midi.virtual_name) == (port, virtual):

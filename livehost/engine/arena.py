@@ -66,6 +66,8 @@ class Arena:
             ("rec", 2 * L.REC_CAP),
             ("midi", L.MIDI_W * L.MIDI_CAP),
             ("bev", L.MIDI_HEAD),
+            ("dev", L.DEV_HEAD),
+            ("srvmsg", L.SERVER_MSG_CAP),
         ]
         off = L.H_SIZE
         self.offsets: dict[str, int] = {}
@@ -94,6 +96,8 @@ class Arena:
         a[L.H_MIDI] = self.offsets["midi"]
         a[L.H_MIDI_CAP] = L.MIDI_CAP
         a[L.H_BEV] = self.offsets["bev"]
+        a[L.H_DEV] = self.offsets["dev"]
+        a[L.H_SERVER_MSG] = self.offsets["srvmsg"]
         a[L.H_LIM_MIN] = 1.0
         # touch every fixed page now, off the audio thread
         a[L.H_SIZE:self.heap_start] = 0.0

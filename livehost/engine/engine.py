@@ -59,6 +59,8 @@ class Engine:
         self.set_channels(in_ch, out_ch)
         self.lock = threading.RLock()
         self._midi_lock = threading.Lock()
+        self._owed: list[tuple[int, int, int, int]] = []  # note-offs etc. the full MIDI ring refused: sent first
+        self.midi_late = 0  # owed note-offs delivered once the ring had room
         self.running = False  # True while a real-time driver calls process_block on another thread
         self.input_mode = "mic"
         self.sources: list[Node] = []
@@ -553,6 +555,9 @@ class Engine:
         Drivers call this regularly (the offline driver between blocks, live drivers from a control
         thread every few milliseconds). Retired memory the audio thread has left is freed here too.
         """
+        if self._owed:
+            with self._midi_lock:
+                self._pay_owed()
         with self.lock:
             if self._retired:
                 self.reclaim()
@@ -583,17 +588,39 @@ class Engine:
         """Queue one MIDI event for the audio thread (lock-free ring; False if the ring is full).
 
         frame: absolute engine frame at which it sounds (offline renders), or -1 for the next block.
-        Events must be queued in time order.
+        Events must be queued in time order. A note-off (or pedal release, all-notes-off, panic) the full
+        ring refuses is not lost: it is owed, sent as soon as the ring has room (before any later event,
+        by the next ``send_midi`` or :meth:`service`), and True is returned, so a flood never leaves a
+        note hanging.
         """
         with self._midi_lock:
-            a = self.a
-            w = int(a[L.H_MIDI_W])
-            if w - int(acquire(a, L.H_MIDI_R)) >= L.MIDI_CAP:
+            if self._owed and not self._pay_owed():
+                ok = False
+            else:
+                ok = self._put(frame, status, d1, d2)
+            if not ok and _must_arrive(status, d1, d2):
+                self._owed.append((frame, status, d1, d2))
+                return True
+            return ok
+
+    def _put(self, frame: int, status: int, d1: int, d2: int) -> bool:
+        a = self.a
+        w = int(a[L.H_MIDI_W])
+        if w - int(acquire(a, L.H_MIDI_R)) >= L.MIDI_CAP:
+            return False
+        base = int(a[L.H_MIDI]) + (w % L.MIDI_CAP) * L.MIDI_W
+        a[base:base + 4] = (frame, status, d1, d2)
+        release(a, L.H_MIDI_W, w + 1)  # publish after the event is written
+        return True
+
+    def _pay_owed(self) -> bool:
+        """Send owed note-offs while the ring has room (under the MIDI lock); True if none is left."""
+        while self._owed:
+            if not self._put(*self._owed[0]):
                 return False
-            base = int(a[L.H_MIDI]) + (w % L.MIDI_CAP) * L.MIDI_W
-            a[base:base + 4] = (frame, status, d1, d2)
-            release(a, L.H_MIDI_W, w + 1)  # publish after the event is written
-            return True
+            self._owed.pop(0)
+            self.midi_late += 1
+        return True
 
     def payload(self, node_id: str) -> np.ndarray:
         """A live view of a node's payload (the data appended after its declared state: a synth's
@@ -729,6 +756,7 @@ class Engine:
             "nonfinite_out": int(a[L.H_NONFINITE_OUT]),
             "limiter_gain_reduction_db": max(0.0, -_db(lim)) if lim > 0 else 120.0,
             "record_drops": int(a[L.H_REC_DROPS]),
+            "midi_note_offs_late": self.midi_late,
             **self.latency_report(),
         }
 
@@ -738,6 +766,18 @@ class Engine:
 
 
 _ZERO_IN = np.zeros((1, 1), np.float32)
+
+
+def _must_arrive(status: int, d1: int, d2: int) -> bool:
+    """An event whose loss would leave a note hanging: a note-off (0x8n, or 0x9n at velocity 0), the
+    sustain pedal let go (CC64 < 64), all sound / all notes off (CC120, CC123), the engine's panic."""
+    if status == L.PANIC_STATUS:
+        return True
+    kind = status & 0xF0
+    if status >= 0xF0:
+        return False
+    return kind == 0x80 or (kind == 0x90 and d2 == 0) or (kind == 0xB0 and (
+        (d1 == 64 and d2 < 64) or d1 in (120, 123)))
 
 
 def _held(item) -> bool:

@@ -59,6 +59,11 @@ H_LAST_NS = 45  # duration of the last callback, ns
 H_SILENT_IN = 46  # 1 = ignore device input (file/none sources)
 H_MASTER_SS = 47  # master state size
 H_BEV = 48  # this block's MIDI events, popped from the ring: count, then MIDI_W per event
+H_DEV = 49  # device MIDI events of this block (JACK driver): count, then MIDI_W per event (offset, ...)
+H_DEV_DROPPED = 50  # device events that did not fit in a block's event list
+H_SERVER_DOWN = 51  # set to 1 by the audio server's shutdown callback (JACK); the driver's watchdog polls it
+H_SERVER_CODE = 52  # the server's status code at shutdown
+H_SERVER_MSG = 53  # offset of the shutdown reason: SERVER_MSG_CAP slots, one byte each, 0-terminated
 
 
 # ---- program rows -------------------------------------------------------------------------
@@ -106,6 +111,9 @@ REC_CAP = 1 << 20
 MIDI_CAP = 4096  # events in the control -> audio MIDI ring, MIDI_W slots each: frame stamp (absolute
 # frame, or -1 = as soon as possible), status, data1, data2; a block's events go to each MIDI node's
 # state head (MIDI_HEAD slots: count, then offset in block, status, d1, d2 per event)
+MAX_DEV_EVENTS = MAX_BLOCK_EVENTS  # device events a block takes (more are counted in H_DEV_DROPPED)
+DEV_HEAD = 1 + MAX_DEV_EVENTS * MIDI_W  # count, then (offset in block, status, d1, d2) per event
+SERVER_MSG_CAP = 256
 
 # ---- parameter blocks -----------------------------------------------------------------------
 # A node with np parameters owns 4*np slots: target | current | previous | smoothing time (ms).
@@ -113,3 +121,24 @@ P_ROWS = 4
 P_WET = 0
 P_BYPASS = 1
 P_OWN = 2  # first node-specific parameter
+
+# ---- JACK driver table ----------------------------------------------------------------------
+# The JACK process callback's argument: an int64 array of addresses and handles (filled by the
+# driver at run time, so the compiled callback holds no address and stays cacheable).
+JT_ARENA = 0  # address of the arena (float64)
+JT_GET_BUFFER = 1  # jack_port_get_buffer
+JT_MIDI_COUNT = 2  # jack_midi_get_event_count
+JT_MIDI_GET = 3  # jack_midi_event_get
+JT_MIDI_CLEAR = 4  # jack_midi_clear_buffer
+JT_MIDI_WRITE = 5  # jack_midi_event_write
+JT_EVENT = 6  # address of a jack_midi_event_t scratch (3 int64 words: time, size, data pointer)
+JT_IN = 7  # address of the interleaved float32 input scratch (max_block x JT_NIN)
+JT_OUT = 8  # address of the interleaved float32 output scratch (max_block x JT_NOUT)
+JT_NIN = 9  # audio input ports
+JT_NOUT = 10  # audio output ports
+JT_MIDI_IN = 11  # MIDI input port handle (0: none)
+JT_MIDI_OUT = 12  # MIDI output port handle (0: none)
+JT_XRUNS_SEEN = 13  # H_JACK_XRUNS when the callback last looked (a change flags the next block)
+JT_MAX_PORTS = 8
+JT_PORTS = 16  # JT_MAX_PORTS input port handles, then JT_MAX_PORTS output port handles
+JT_SIZE = JT_PORTS + 2 * JT_MAX_PORTS

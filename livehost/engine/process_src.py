@@ -3,8 +3,8 @@ node-kind dispatch (generated from the node registry) in place of the marker bel
 result from livehost's cache folder, so that one numba cache entry matches one set of kernels.
 
 Nothing here allocates, locks, does I/O or touches Python objects: ``process_block`` runs inside the
-PortAudio callback (a numba ``cfunc``) with no GIL, and the offline and null drivers call the very
-same function, so a render is bit for bit what the live stream played.
+PortAudio callback or the JACK process callback (numba ``cfunc`` functions) with no GIL, and the
+offline and null drivers call the very same function, so a render is bit for bit what the live stream played.
 """
 
 import math
@@ -14,17 +14,23 @@ from numba import carray, cfunc, types
 
 from livehost.dsp.atomics import load_acquire, store_release
 from livehost.dsp.compdelay import C_CAP, C_HEAD, C_TARGET, comp_delay
+from livehost.dsp.cptr import (
+    call_i32_ppu32, call_i32_pu32pz, call_p_pu32, call_u32_p, call_void_p, f32_ptr, f64_ptr, i64_ptr, peek_u8,
+)
 from livehost.dsp.limiter import master_kernel
 from livehost.dsp.rt import rt_jit
 from livehost.engine.clock import monotonic_ns
 from livehost.engine.layout import (
-    H_ACK, H_BEV, H_MIDI, H_MIDI_CAP, H_MIDI_R, H_MIDI_W, MAX_BLOCK_EVENTS, MIDI_W, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
+    H_ACK, H_BEV, H_DEV, H_DEV_DROPPED, H_JACK_XRUNS, H_MIDI, H_MIDI_CAP, H_MIDI_R, H_MIDI_W, MAX_BLOCK_EVENTS, MIDI_W, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
     H_LOAD_CAP, H_LOAD_COUNT, H_LOAD_MAX, H_MASTER_NP, H_MASTER_P, H_MASTER_S, H_MAXBLOCK, H_METER,
     H_NAN_RESETS, H_NBUF, H_NONFINITE_OUT, H_NOPS0, H_NOPS1, H_PROG0, H_PROG1, H_REC, H_REC_CAP,
     H_REC_DROPS, H_REC_ON, H_REC_R, H_REC_W, H_SILENT_IN, H_SR, H_TAP, H_TAP_CAP, H_TAP_W, H_XRUNS,
     METER_W, OP_COPY, OP_DRYWET, OP_INPUT, OP_METER, OP_MIXADD, OP_NODE, OP_SOURCE, OP_ZERO, P_BYPASS,
     OP_DELAY, P_OWN, P_WET, R_AUX, R_BUF, R_COMP, R_BUF2, R_BUF3, R_KIND, R_NP, R_OP, R_PBASE, R_RESET, R_SBASE, R_SLOT,
     R_SSIZE, ROW_W, SLOT_INPUT, SLOT_MASTER, TAP_CH,
+    JT_ARENA, JT_EVENT, JT_GET_BUFFER, JT_IN, JT_MAX_PORTS, JT_MIDI_CLEAR, JT_MIDI_COUNT, JT_MIDI_GET,
+    JT_MIDI_IN, JT_MIDI_OUT, JT_MIDI_WRITE, JT_NIN, JT_NOUT, JT_OUT, JT_PORTS, JT_SIZE, JT_XRUNS_SEEN,
+    MAX_DEV_EVENTS,
 )
 
 # @@DISPATCH@@  (replaced by the generated `dispatch(kind, pp, pc, st, buf, n, sr)`)
@@ -128,28 +134,49 @@ def mix_meter(a, slot, buf, dry, n, w0, w1):
 
 @rt_jit
 def pop_midi(a, n):
-    """Move the ring's events due in this block (stamp < frames + n, or -1) to the block-event list."""
+    """Build this block's event list: the ring's events due in this block (stamp < frames + n, or -1)
+    merged in offset order with the device events the driver left for this block (``H_DEV``, written
+    and emptied here by the audio thread only). Ring events stay queued when the list is full; device
+    events that do not fit are counted in ``H_DEV_DROPPED``."""
     bev = int(a[H_BEV])
     ring = int(a[H_MIDI])
     cap = int(a[H_MIDI_CAP])
+    dev = int(a[H_DEV])
+    nd = int(a[dev])
     w = int(load_acquire(a, H_MIDI_W))  # the events before it are written
     r = int(a[H_MIDI_R])
     now = a[H_FRAMES]
     cnt = 0
-    while r < w and cnt < MAX_BLOCK_EVENTS:
-        e = ring + (r % cap) * MIDI_W
-        stamp = a[e]
-        if stamp >= now + n:
-            break
-        off = 0.0 if stamp < now else stamp - now
+    k = 0
+    while cnt < MAX_BLOCK_EVENTS:
+        roff = -1.0
+        e = 0
+        if r < w:
+            e = ring + (r % cap) * MIDI_W
+            stamp = a[e]
+            if stamp < now + n:
+                roff = 0.0 if stamp < now else stamp - now
         b = bev + 1 + cnt * MIDI_W
-        a[b] = off
-        a[b + 1] = a[e + 1]
-        a[b + 2] = a[e + 2]
-        a[b + 3] = a[e + 3]
+        if roff >= 0.0 and (k >= nd or roff <= a[dev + 1 + k * MIDI_W]):
+            a[b] = roff
+            a[b + 1] = a[e + 1]
+            a[b + 2] = a[e + 2]
+            a[b + 3] = a[e + 3]
+            r += 1
+        elif k < nd:
+            d = dev + 1 + k * MIDI_W
+            a[b] = a[d]
+            a[b + 1] = a[d + 1]
+            a[b + 2] = a[d + 2]
+            a[b + 3] = a[d + 3]
+            k += 1
+        else:
+            break
         cnt += 1
-        r += 1
     a[bev] = cnt
+    if k < nd:
+        a[H_DEV_DROPPED] += nd - k
+    a[dev] = 0.0
     store_release(a, H_MIDI_R, r)  # the slots read are free for the writer again
 
 
@@ -485,3 +512,98 @@ def process_blocks(a, inp, out, start, frames, block, in_ch, out_ch):
         n = min(block, end - s)
         process_block(a, inp, out, s, n, in_ch, out_ch, np.int64(0))
         s += n
+
+
+_JACK_SIG = types.int32(types.uint32, types.voidptr)
+
+
+@cfunc(_JACK_SIG, cache=True, nopython=True, error_model="numpy")
+def jack_process(nframes, arg):
+    """The JACK process callback: ``arg`` is the driver's int64 table (layout ``JT_*``).
+
+    Passes the MIDI input port's events through to the MIDI output port, then renders the cycle in
+    pieces of at most the engine's block: for each, the MIDI events inside it go to the block's device
+    event region at their frame offsets, the planar port buffers are interleaved into the scratch
+    input, ``process_block`` runs, and its interleaved output is spread back to the ports. 0 = go on.
+    """
+    t = carray(arg, (JT_SIZE,), dtype=np.int64)
+    hdr = carray(f64_ptr(t[JT_ARENA]), (64,), dtype=np.float64)
+    a = carray(f64_ptr(t[JT_ARENA]), (int(hdr[H_LEN]),), dtype=np.float64)
+    n = np.int64(nframes)
+    mb = np.int64(a[H_MAXBLOCK])
+    nin = t[JT_NIN]
+    nout = t[JT_NOUT]
+    get_buffer = t[JT_GET_BUFFER]
+    x = carray(f32_ptr(t[JT_IN]), (mb, max(nin, np.int64(1))), dtype=np.float32)
+    y = carray(f32_ptr(t[JT_OUT]), (mb, max(nout, np.int64(1))), dtype=np.float32)
+    ev = carray(i64_ptr(t[JT_EVENT]), (3,), dtype=np.int64)
+    in_ch = min(np.int64(a[H_IN_CH]), nin)
+    out_ch = min(np.int64(a[H_OUT_CH]), nout)
+    # MIDI: the input buffer's events, and a straight copy of them to the output (MIDI thru)
+    mbuf = np.int64(0)
+    mcount = np.int64(0)
+    if t[JT_MIDI_IN] != 0:
+        mbuf = call_p_pu32(get_buffer, t[JT_MIDI_IN], n)
+        if mbuf != 0:
+            mcount = call_u32_p(t[JT_MIDI_COUNT], mbuf)
+    if t[JT_MIDI_OUT] != 0:
+        obuf = call_p_pu32(get_buffer, t[JT_MIDI_OUT], n)
+        if obuf != 0:
+            call_void_p(t[JT_MIDI_CLEAR], obuf)
+            for i in range(mcount):
+                if call_i32_ppu32(t[JT_MIDI_GET], t[JT_EVENT], mbuf, i) == 0:
+                    call_i32_pu32pz(t[JT_MIDI_WRITE], obuf, ev[0] & 0xFFFFFFFF, ev[2], ev[1])
+    # a new JACK xrun (counted by the xrun callback) flags the next block as an underflow
+    flags = np.int64(0)
+    xr = np.int64(a[H_JACK_XRUNS])
+    if xr != t[JT_XRUNS_SEEN]:
+        t[JT_XRUNS_SEEN] = xr
+        flags = np.int64(4)
+    dev = int(a[H_DEV])
+    ei = np.int64(0)
+    s = np.int64(0)
+    while s < n:
+        m = min(mb, n - s)
+        cnt = 0
+        while ei < mcount:
+            if call_i32_ppu32(t[JT_MIDI_GET], t[JT_EVENT], mbuf, ei) != 0:
+                ei += 1
+                continue
+            ft = ev[0] & 0xFFFFFFFF
+            if ft >= s + m and s + m < n:
+                break  # belongs to a later piece (a late stamp past the cycle stays in the last one)
+            ei += 1
+            size = ev[1]
+            if size < 1:
+                continue
+            st = peek_u8(ev[2])
+            if st < 0x80 or st >= 0xF0:
+                continue  # system messages (sysex, clock) do not go to the engine
+            if cnt >= MAX_DEV_EVENTS:
+                a[H_DEV_DROPPED] += 1.0
+                continue
+            d = dev + 1 + cnt * 4
+            off = ft - s
+            a[d] = off if off < m else m - 1
+            a[d + 1] = st
+            a[d + 2] = peek_u8(ev[2] + 1) if size > 1 else 0
+            a[d + 3] = peek_u8(ev[2] + 2) if size > 2 else 0
+            cnt += 1
+        a[dev] = cnt
+        for c in range(in_ch):
+            src = carray(f32_ptr(call_p_pu32(get_buffer, t[JT_PORTS + c], n)), (n,), dtype=np.float32)
+            for i in range(m):
+                x[i, c] = src[s + i]
+        process_block(a, x, y, np.int64(0), m, in_ch, out_ch, flags)
+        flags = np.int64(0)
+        for c in range(nout):
+            dst = carray(f32_ptr(call_p_pu32(get_buffer, t[JT_PORTS + JT_MAX_PORTS + c], n)), (n,),
+                         dtype=np.float32)
+            if c < out_ch:
+                for i in range(m):
+                    dst[s + i] = y[i, c]
+            else:
+                for i in range(m):
+                    dst[s + i] = np.float32(0.0)
+        s += m
+    return 0

@@ -41,7 +41,14 @@ word                   writer (release)       reader (acquire), then
 ``H_REC_R``            recorder thread        callback: overwrites record frames below it
 generator ``G_W``      generator worker       generator kernel: plays frames below it
 generator ``G_R``      generator kernel       generator worker: overwrites frames below it
+``H_SERVER_DOWN``      JACK shutdown callback JACK driver's watchdog: reads the reason
+                                              (``H_SERVER_MSG`` region) and ``H_SERVER_CODE``
 =====================  =====================  ==============================================
+
+The device-event region ``H_DEV`` (this block's MIDI events from the JACK MIDI port, with their
+frame offsets) is written by the JACK process callback just before ``process_block`` and read and
+emptied by ``pop_midi`` inside it, on the same thread: it needs no ordering. ``H_JACK_XRUNS`` is
+counted by JACK's xrun callback and only compared by the process callback (an independent word).
 
 Program swaps are double-buffered: ``publish`` writes the region the callback is *not* running,
 and before writing it waits until the previous generation has been acknowledged, so the callback can

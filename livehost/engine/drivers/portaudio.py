@@ -7,13 +7,7 @@ GIL-free callback registered with libjack counts JACK's own xruns into the arena
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-
-import numpy as np
-from numba import carray, cfunc, types
-
-from livehost.engine import layout as L
+from livehost.engine.drivers import libjack
 from livehost.engine.engine import Engine
 from livehost.errors import AudioError
 
@@ -78,40 +72,21 @@ def find_device(spec: str | int | None, kind: str) -> int:
     return hits[0]["index"]
 
 
-_XRUN_SIG = types.int32(types.voidptr)
-
-
-@cfunc(_XRUN_SIG, cache=True, nopython=True, error_model="numpy")
-def _jack_xrun(arg):
-    a = carray(arg, (L.H_SIZE,), dtype=np.float64)
-    a[L.H_JACK_XRUNS] += 1.0
-    return 0
-
-
 class JackXrunCounter:
-    """A libjack client whose xrun callback (a GIL-free cfunc) counts into the engine's arena."""
+    """A libjack client whose xrun callback (the GIL-free :func:`libjack.count_xrun`) counts into the
+    engine's arena."""
 
     def __init__(self, engine: Engine):
         self.client = None
-        name = ctypes.util.find_library("jack")
-        if not name:
-            return
         try:
-            jack = ctypes.CDLL(name)
-        except OSError:
+            self.jack = libjack.load()
+        except AudioError:
             return
-        jack.jack_client_open.restype = ctypes.c_void_p
-        jack.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
-        jack.jack_set_xrun_callback.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-        jack.jack_activate.argtypes = [ctypes.c_void_p]
-        jack.jack_client_close.argtypes = [ctypes.c_void_p]
-        status = ctypes.c_int(0)
-        client = jack.jack_client_open(b"livehost-xruns", 0x01, ctypes.byref(status))  # JackNoStartServer
+        client = libjack.open_client("livehost-xruns")
         if not client:
             return
-        jack.jack_set_xrun_callback(client, _jack_xrun.address, engine.a.ctypes.data)
-        jack.jack_activate(client)
-        self.jack = jack
+        self.jack.jack_set_xrun_callback(client, libjack.count_xrun.address, engine.a.ctypes.data)
+        self.jack.jack_activate(client)
         self.client = client
 
     def close(self) -> None:

@@ -1,0 +1,191 @@
+"""MIDI under load on the JACK driver: xruns and lost messages, against an empty-patch control.
+
+Cases, each with and without a busy pure-Python thread in the process: an empty patch with no MIDI
+(the control), the synth with 1 000 CC/s plus a note every 50 ms, and the synth under a
+40 000 msg/s flood. A second JACK client (``tests/jackclient.py``, compiled like livehost's own
+callback) sends the messages at chosen frames; a third logs what comes out of livehost's
+``midi_out`` (MIDI thru, written by the same callback that hands the events to the engine), so a
+message is lost if it was sent and never came out, or if the engine had no room for it in its block
+(``midi_device_dropped``). A cycle JACK itself flags as an xrun can take that cycle's messages with
+it (JACK does not run the late client's cycle): at 40 000 msg/s that is ~107 messages per xrun. Then note-on to onset latency and jitter (samples) over 50 notes at
+random offsets. PortAudio-driver figures are not measured here (see issue 13).
+
+Needs a JACK server (jackd -R -d dummy -r 48000 -p 128). Prints a table; --json prints one object.
+
+    python benchmarks/midi.py [--seconds 20] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+PERIOD = 128
+RATE = 48000
+WARMUP_CYCLES = 200  # the sender's first message comes this many cycles after it starts (~0.5 s)
+
+EMPTY = """
+[patch]
+name = "Empty"
+format = 1
+samplerate = 48000
+blocksize = 128
+[input]
+source = "none"
+"""
+
+
+def _engine(text: str):
+    from livehost.engine.patching import engine_for
+    from livehost.patch import load
+
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write(text)
+    try:
+        return engine_for(load(f.name), in_ch=0)
+    finally:
+        os.unlink(f.name)
+
+
+def schedule(kind: str, seconds: float, rng) -> list:
+    """(cycle, offset, message) for a load: "cc" (1 000 CC/s + a note every 50 ms) or "flood"."""
+    cycles = int(seconds * RATE / PERIOD)
+    total = cycles * PERIOD
+    out = []
+    if kind == "cc":
+        frames = np.arange(0, total, RATE // 1000)
+        for k, f in enumerate(frames):
+            out.append((int(f), (0xB0, 74, k % 128)))
+        for k, f in enumerate(np.arange(0, total, RATE // 20)):
+            out.append((int(f) + 7, (0x90 if k % 2 == 0 else 0x80, 60 + k % 24, 90 if k % 2 == 0 else 0)))
+    elif kind == "flood":
+        frames = np.sort(rng.integers(0, total, int(40000 * seconds)))
+        for k, f in enumerate(frames):
+            out.append((int(f), (0xB0, 1 + k % 100, k % 128)))
+    out.sort(key=lambda e: e[0])
+    return [(WARMUP_CYCLES + f // PERIOD, f % PERIOD, m) for f, m in out]
+
+
+def busy(stop: threading.Event) -> None:
+    d: dict = {}
+    while not stop.is_set():
+        for i in range(1000):
+            d[i] = [i] * 3
+
+
+def measure(patch_text: str, kind: str, seconds: float, stress: bool, seed: int) -> dict:
+    """One run: livehost on JACK, the sender, the thru sink; its stats and message counts."""
+    from livehost.engine import layout as L
+    from livehost.engine.drivers.jack import JackDriver
+    from tests.jackclient import TestJackClient
+
+    eng = _engine(patch_text)
+    sched = schedule(kind, seconds, np.random.default_rng(seed))
+    drv = JackDriver(eng, client_name="lh-bench", connect=False)
+    sender = TestJackClient("lh-bench-send", schedule=sched) if sched else None
+    sink = TestJackClient("lh-bench-sink", midi_log=max(1, len(sched)))
+    stop = threading.Event()
+    th = threading.Thread(target=busy, args=(stop,), daemon=True) if stress else None
+    try:
+        drv.start()
+        sink.start()
+        sink.connect(drv.port_name("midi_out"), f"{sink.name}:midi_in")
+        if sender:
+            sender.start()
+            sink.connect(f"{sender.name}:midi_out", drv.port_name("midi_in"))
+        if th:
+            th.start()
+        time.sleep(WARMUP_CYCLES * PERIOD / RATE + seconds + 0.3)
+    finally:
+        stop.set()
+        if sender:
+            sender.close()
+        sink.close()
+        drv.stop()
+    s = eng.stats()
+    got = len(sink.midi_received())
+    sent = int((sender.sent >= 0).sum()) if sender else 0
+    dropped = int(eng.a[L.H_DEV_DROPPED])
+    return {"patch": "synth" if "synth" in patch_text else "empty", "load": kind, "busy_thread": stress,
+            "scheduled": len(sched), "sent": sent, "lost": sent - got + dropped, "callbacks": s["callbacks"],
+            "xruns": s["xruns"], "jack_xruns": s["jack_xruns"], "dsp_load_p99": s["dsp_load_p99"],
+            "dsp_load_max": s["dsp_load_max"]}
+
+
+def onsets(seed: int, notes: int = 50) -> dict:
+    """Note-on frame to onset sample over ``notes`` notes at random offsets: latency and jitter."""
+    from livehost.engine.drivers.jack import JackDriver
+    from tests.engine.test_jack_driver import SHARP_SYNTH, _onsets
+    from tests.jackclient import TestJackClient
+
+    eng = _engine(SHARP_SYNTH)
+    offs = np.random.default_rng(seed).integers(0, PERIOD, notes)
+    sched = []
+    for k, o in enumerate(offs):
+        c = WARMUP_CYCLES + 4 * k
+        sched += [(c, int(o), (0x90, 69, 100)), (c + 2, 0, (0x80, 69, 0))]
+    frames = (WARMUP_CYCLES + 4 * notes + 40) * PERIOD
+    drv = JackDriver(eng, client_name="lh-bench-on", connect=False)
+    sender = TestJackClient("lh-bench-on-send", schedule=sched)
+    rec = TestJackClient("lh-bench-on-rec", record_frames=frames)
+    try:
+        drv.start()
+        rec.start()
+        sender.start()
+        sender.connect(drv.port_name("out_1"), f"{rec.name}:in")
+        sender.connect(f"{sender.name}:midi_out", drv.port_name("midi_in"))
+        while rec.recording()[1].size < frames:
+            time.sleep(0.05)
+        start, y = rec.recording()
+    finally:
+        sender.close()
+        rec.close()
+        drv.stop()
+    sent = sender.sent[0::2]
+    d = _onsets(y, start, sent) - sent
+    return {"notes": notes, "latency_samples_min": int(d.min()), "latency_samples_max": int(d.max()),
+            "jitter_samples": int(np.ptp(d)), "graph_latency_samples": eng.latency_samples(),
+            "xruns": eng.stats()["xruns"]}
+
+
+def main() -> int:
+    from tests.engine.test_jack_driver import SHARP_SYNTH
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=20.0, help="seconds of each load")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    for stress in (False, True):
+        rows.append(measure(EMPTY, "none", args.seconds, stress, args.seed))
+        rows.append(measure(SHARP_SYNTH, "cc", args.seconds, stress, args.seed))
+        rows.append(measure(SHARP_SYNTH, "flood", args.seconds, stress, args.seed))
+    result = {"seconds": args.seconds, "runs": rows, "onsets": onsets(args.seed)}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{'patch':6} {'load':6} {'busy':5} {'sent':>7} {'lost':>5} {'callbacks':>9} {'xruns':>5} "
+          f"{'jack':>5} {'p99':>6} {'max':>6}")
+    for r in rows:
+        print(f"{r['patch']:6} {r['load']:6} {str(r['busy_thread']):5} {r['sent']:7d} {r['lost']:5d} "
+              f"{r['callbacks']:9d} {r['xruns']:5d} {r['jack_xruns']:5d} {100 * r['dsp_load_p99']:5.1f}% "
+              f"{100 * r['dsp_load_max']:5.1f}%")
+    o = result["onsets"]
+    print(f"note-on to onset over {o['notes']} notes: {o['latency_samples_min']}..{o['latency_samples_max']} "
+          f"samples (jitter {o['jitter_samples']}; graph latency {o['graph_latency_samples']}; "
+          f"{o['xruns']} xruns in that run)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""The JACK driver: livehost is a JACK client whose process callback is the compiled graph.
+
+The callback (:func:`livehost.engine.process_src.jack_process`, a numba ``cfunc``) reads the port
+buffers through libjack function pointers kept in an int64 table, hands the MIDI input port's events
+to the engine at their frame offsets (sample-accurate notes) and passes them on to the MIDI output
+port (MIDI thru). No Python runs on JACK's real-time thread; JACK's xrun and shutdown notifications
+are compiled callbacks too (:mod:`livehost.engine.drivers.libjack`).
+
+A watchdog thread (Python, off the audio thread) polls the shutdown flag every ``poll_s`` seconds
+(and the count of MIDI events a block had no room for: after such a loss, or the server's, it
+releases every voice with :meth:`Engine.panic`, so no note is left hanging),
+keeps a record of the ports' connections and connects the MIDI input to the port the pattern names
+once it appears. When the server goes away it says so; with ``reconnect`` it keeps the engine
+running on the null driver, tries to reopen the client every ``retry_s`` seconds and, once the
+server is back, restores the port connections it had.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from livehost.dsp.atomics import acquire
+from livehost.engine import layout as L
+from livehost.engine.drivers import libjack as J
+from livehost.engine.drivers.null import NullDriver
+from livehost.engine.engine import Engine
+from livehost.errors import AudioError
+
+NO_SERVER = ("no JACK server is running (start one, e.g. 'jackd -d dummy -r 48000 -p 128', or use "
+             "--driver portaudio or null)")
+
+
+class JackDriver:
+    """Run ``engine`` as a JACK client.
+
+    client_name: the JACK client name; channels: audio ports each way (``in_1..N``, ``out_1..N``);
+    use_input: feed the input ports to the graph; connect: connect the ports to the physical (system)
+    ports; midi_match(names) -> index or None: picks the MIDI output port (of another client) to
+    connect to ``midi_in``; reconnect: survive the server going away (null driver meanwhile);
+    poll_s: shutdown-flag poll period (s); retry_s: connection upkeep and reconnect period (s);
+    on_message(text): called (on the watchdog thread) for each message, which :meth:`messages` also
+    returns.
+    """
+
+    name = "jack"
+
+    def __init__(self, engine: Engine, client_name: str = "livehost", channels: int = 2, use_input: bool = True,
+                 connect: bool = True, midi_match: Callable[[list[str]], int | None] | None = None,
+                 reconnect: bool = False, poll_s: float = 0.05, retry_s: float = 0.5,
+                 on_message: Callable[[str], None] | None = None):
+        if not 1 <= channels <= L.JT_MAX_PORTS:
+            raise AudioError(f"JACK driver: {channels} channels is not supported (1..{L.JT_MAX_PORTS})")
+        self.lib = J.load()
+        self.engine = engine
+        self.client_name = client_name
+        self.channels = int(channels)
+        self.auto_connect = connect
+        self.midi_match = midi_match
+        self.reconnect = reconnect
+        self.poll_s = poll_s
+        self.retry_s = retry_s
+        self.on_message = on_message
+        mb = engine.max_block
+        self.table = np.zeros(L.JT_SIZE, np.int64)
+        self.event = np.zeros(3, np.int64)  # jack_midi_event_t: time, size, data pointer
+        self.x = np.zeros((mb, self.channels), np.float32)
+        self.y = np.zeros((mb, self.channels), np.float32)
+        engine.set_channels(self.channels if use_input else 0, self.channels)
+        self.client: int | None = None
+        self.full_name = client_name
+        self._ports: dict[str, int] = {}
+        self._conns: set[tuple[str, str]] = set()  # (our port, their port) as last seen
+        self._pending: set[tuple[str, str]] = set()  # wanted, waiting for their port to exist
+        self._msgs: collections.deque[str] = collections.deque(maxlen=100)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._null: NullDriver | None = None
+        self._last_error = ""
+        self._dropped_seen = 0.0
+        self.failed = False  # the server went away and reconnect is off: the audio has stopped
+        self.lost = 0  # times the server went away
+        self.reconnects = 0  # times the client came back
+        self.lost_at: float | None = None  # time.monotonic() when the loss was noticed
+        self.back_s: list[float] = []  # seconds from noticing a loss to the ports being back
+        self._open()
+
+    # ---- client ------------------------------------------------------------------------------------
+    def _open(self) -> None:
+        """Open the client and register its ports and callbacks (not activated yet)."""
+        lib, eng = self.lib, self.engine
+        c = J.open_client(self.client_name)
+        if c is None:
+            raise AudioError(NO_SERVER)
+        sr = lib.jack_get_sample_rate(c)
+        if sr != int(eng.sr):
+            lib.jack_client_close(c)
+            raise AudioError(f"the JACK server runs at {sr} Hz but this session at {eng.sr:g} Hz: run with "
+                             f"--samplerate {sr} or restart JACK at {eng.sr:g} Hz")
+        self.full_name = lib.jack_get_client_name(c).decode()
+        ports = {}
+        specs = [(f"in_{k + 1}", J.AUDIO_TYPE, J.PORT_IS_INPUT) for k in range(self.channels)]
+        specs += [(f"out_{k + 1}", J.AUDIO_TYPE, J.PORT_IS_OUTPUT) for k in range(self.channels)]
+        specs += [("midi_in", J.MIDI_TYPE, J.PORT_IS_INPUT), ("midi_out", J.MIDI_TYPE, J.PORT_IS_OUTPUT)]
+        for name, typ, flags in specs:
+            p = lib.jack_port_register(c, name.encode(), typ, flags, 0)
+            if not p:
+                lib.jack_client_close(c)
+                raise AudioError(f"JACK refused to register port {self.full_name}:{name}")
+            ports[name] = p
+        t = self.table
+        t[:] = 0
+        t[L.JT_ARENA] = eng.a.ctypes.data
+        for slot, fn in ((L.JT_GET_BUFFER, "jack_port_get_buffer"), (L.JT_MIDI_COUNT, "jack_midi_get_event_count"),
+                         (L.JT_MIDI_GET, "jack_midi_event_get"), (L.JT_MIDI_CLEAR, "jack_midi_clear_buffer"),
+                         (L.JT_MIDI_WRITE, "jack_midi_event_write")):
+            t[slot] = J.address(lib, fn)
+        t[L.JT_EVENT] = self.event.ctypes.data
+        t[L.JT_IN] = self.x.ctypes.data
+        t[L.JT_OUT] = self.y.ctypes.data
+        t[L.JT_NIN] = self.channels
+        t[L.JT_NOUT] = self.channels
+        t[L.JT_MIDI_IN] = ports["midi_in"]
+        t[L.JT_MIDI_OUT] = ports["midi_out"]
+        t[L.JT_XRUNS_SEEN] = int(eng.a[L.H_JACK_XRUNS])
+        for k in range(self.channels):
+            t[L.JT_PORTS + k] = ports[f"in_{k + 1}"]
+            t[L.JT_PORTS + L.JT_MAX_PORTS + k] = ports[f"out_{k + 1}"]
+        arena = eng.a.ctypes.data
+        lib.jack_set_process_callback(c, eng.audio.jack_process.address, t.ctypes.data)
+        lib.jack_set_xrun_callback(c, J.count_xrun.address, arena)
+        lib.jack_on_info_shutdown(c, J.on_shutdown.address, arena)
+        self._ports = ports
+        self.client = c
+
+    def _activate(self) -> None:
+        eng = self.engine
+        eng.a[L.H_SERVER_DOWN] = 0.0
+        if self.lib.jack_activate(self.client) != 0:
+            self.lib.jack_client_close(self.client)
+            self.client = None
+            raise AudioError("JACK refused to activate the client")
+        eng.running = True
+        eng.driver_name = "jack"
+        eng.device_name = f"JACK ({self.full_name}, {self.lib.jack_get_buffer_size(self.client)} frames)"
+
+    def start(self) -> None:
+        """Activate the client, connect its ports and start the watchdog."""
+        self._activate()
+        if self.auto_connect:
+            phys_out = J.port_list(self.lib, self.client, J.AUDIO_TYPE, J.PORT_IS_PHYSICAL | J.PORT_IS_OUTPUT)
+            phys_in = J.port_list(self.lib, self.client, J.AUDIO_TYPE, J.PORT_IS_PHYSICAL | J.PORT_IS_INPUT)
+            if self.engine.in_ch > 0:
+                for k, src in enumerate(phys_out[:self.channels]):
+                    self._connect(src, self.port_name(f"in_{k + 1}"))
+            for k, dst in enumerate(phys_in[:self.channels]):
+                self._connect(self.port_name(f"out_{k + 1}"), dst)
+        self._follow_midi()
+        self._snapshot()
+        self._thread = threading.Thread(target=self._watch, name="livehost-jack-watchdog", daemon=True)
+        self._thread.start()
+
+    def port_name(self, short: str) -> str:
+        """The full JACK name of one of livehost's ports (``in_1``, ``out_2``, ``midi_in``, ...)."""
+        return f"{self.full_name}:{short}"
+
+    def _connect(self, src: str, dst: str) -> bool:
+        r = self.lib.jack_connect(self.client, src.encode(), dst.encode())
+        return r == 0 or r == 17  # 17 = EEXIST: connected already
+
+    # ---- watchdog ----------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self._msgs.append(text)
+        if self.on_message is not None:
+            self.on_message(text)
+
+    def messages(self) -> list[str]:
+        """Messages since the last call (server stopped, back, ...), oldest first."""
+        out = []
+        while self._msgs:
+            out.append(self._msgs.popleft())
+        return out
+
+    def _watch(self) -> None:
+        next_upkeep = time.monotonic() + self.retry_s
+        while not self._stop.wait(self.poll_s):
+            if self.client is not None and acquire(self.engine.a, L.H_SERVER_DOWN) != 0.0:
+                self._server_lost()
+                if self.failed:
+                    return
+                continue
+            dropped = self.engine.a[L.H_DEV_DROPPED]
+            if dropped != self._dropped_seen:
+                self._dropped_seen = dropped
+                self.engine.panic()  # a note-off may have been among them: release every voice
+            if time.monotonic() < next_upkeep:
+                continue
+            next_upkeep = time.monotonic() + self.retry_s
+            if self.client is None:
+                self._try_reconnect()
+            else:
+                self._follow_midi()
+                self._upkeep()
+
+    def _server_lost(self) -> None:
+        eng = self.engine
+        self.lost_at = time.monotonic()
+        self.lost += 1
+        reason = J.shutdown_reason(eng.a) or "the JACK server went away"
+        self._pending |= self._conns
+        eng.panic()  # the MIDI port went with the server: no note it started may hang
+        if self.reconnect:
+            self._say(f"audio server stopped: {reason}; running on the null driver, reconnecting when it is back")
+        else:
+            self._say(f"audio server stopped: {reason}")
+        self._close_dead()
+        if self.reconnect:
+            self._null = NullDriver(eng)
+            self._null.start()
+        else:
+            self.failed = True
+            eng.running = False
+
+    def _close_dead(self) -> None:
+        """Let go of a client whose server died: wait until its callback has stopped, then close it
+        (on a helper thread: a dead server must not hang the watchdog)."""
+        a = self.engine.a
+        seen = a[L.H_CALLBACKS]
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            time.sleep(0.02)
+            if a[L.H_CALLBACKS] == seen:
+                break
+            seen = a[L.H_CALLBACKS]
+        c, self.client = self.client, None
+        closer = threading.Thread(target=self.lib.jack_client_close, args=(c,), daemon=True)
+        closer.start()
+        closer.join(2.0)
+
+    def _try_reconnect(self) -> None:
+        try:
+            self._open()
+        except AudioError as e:
+            if str(e) != NO_SERVER and str(e) != self._last_error:
+                self._say(str(e))  # a server that came back wrong (another sample rate): said once
+            self._last_error = str(e)
+            return
+        if self._null is not None:
+            self._null.stop()  # the clock thread has finished its last block: the callback takes over
+            self._null = None
+        try:
+            self._activate()
+        except AudioError as e:
+            self._say(str(e))
+            self._null = NullDriver(self.engine)
+            self._null.start()
+            return
+        self.reconnects += 1
+        self._upkeep()
+        self._follow_midi()
+        took = time.monotonic() - (self.lost_at or time.monotonic())
+        self.back_s.append(took)
+        self._say(f"audio server back: {self.full_name} reconnected ({len(self._conns)} connections restored, "
+                  f"{took:.1f} s after it stopped)")
+
+    def _upkeep(self) -> None:
+        """Connect wanted pairs whose other port has appeared, then note the connections as they are."""
+        if self._pending:
+            ours = set(self._ports)
+            for mine, theirs in list(self._pending):
+                if not self.lib.jack_port_by_name(self.client, theirs.encode()):
+                    continue
+                short = mine.rpartition(":")[2]
+                if short not in ours:
+                    continue
+                me = self.port_name(short)
+                is_input = short.startswith("in_") or short == "midi_in"
+                if self._connect(theirs, me) if is_input else self._connect(me, theirs):
+                    self._pending.discard((mine, theirs))
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        conns = set()
+        for short, p in self._ports.items():
+            for other in J.connections(self.lib, self.client, p):
+                conns.add((self.port_name(short), other))
+        self._conns = conns
+
+    def _follow_midi(self) -> None:
+        """Connect ``midi_in`` to the MIDI port ``midi_match`` picks, while it has no connection."""
+        if self.midi_match is None or self.client is None:
+            return
+        if J.connections(self.lib, self.client, self._ports["midi_in"]):
+            return
+        names = [n for n in J.port_list(self.lib, self.client, J.MIDI_TYPE, J.PORT_IS_OUTPUT)
+                 if not n.startswith(self.full_name + ":")]
+        i = self.midi_match(names)
+        if i is not None and self._connect(names[i], self.port_name("midi_in")):
+            self._say(f"MIDI: following {names[i]}")
+
+    # ---- figures -----------------------------------------------------------------------------------
+    def latency(self) -> tuple[float, float]:
+        """Input (capture) and output (playback) latency of the ports to the physical ones, seconds
+        (the larger end of JACK's latency range; 0 while not running)."""
+        if self.client is None:
+            return (0.0, 0.0)
+        r = J.LatencyRange()
+        self.lib.jack_port_get_latency_range(self._ports["in_1"], J.CAPTURE_LATENCY, r)
+        lat_in = r.max
+        self.lib.jack_port_get_latency_range(self._ports["out_1"], J.PLAYBACK_LATENCY, r)
+        return (lat_in / self.engine.sr, r.max / self.engine.sr)
+
+    def stats(self) -> dict:
+        """Server losses, reconnections (and how long each took, s), device MIDI events dropped."""
+        return {"server_lost": self.lost, "reconnects": self.reconnects,
+                "reconnect_s": [round(x, 3) for x in self.back_s],
+                "midi_device_dropped": int(self.engine.a[L.H_DEV_DROPPED])}
+
+    def stop(self) -> None:
+        """Stop the watchdog, close the client (or the null driver standing in for it)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.client is not None:
+            self.lib.jack_deactivate(self.client)
+            self.lib.jack_client_close(self.client)
+            self.client = None
+        if self._null is not None:
+            self._null.stop()
+            self._null = None
+        self.engine.running = False

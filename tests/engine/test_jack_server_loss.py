@@ -1,0 +1,169 @@
+"""The JACK server going away under ``livehost run --driver jack`` and coming back.
+
+Each test starts its own JACK server under a name of its own (``jackd -n ...``; livehost and the
+tools find it through ``JACK_DEFAULT_SERVER``), so the shared server other tests use is never
+touched; what a test starts it stops by PID.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+
+STARTUP_S = 600  # a first run compiles the audio path
+
+
+@pytest.fixture(autouse=True)
+def _jackd_binary():
+    if not shutil.which("jackd") or not shutil.which("jack_lsp"):
+        pytest.skip("jackd / jack_lsp not installed")
+
+
+class Server:
+    """A private dummy JACK server called ``name`` (48 kHz, 128 frames)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
+        self.proc = None
+
+    def start(self) -> float:
+        self.proc = subprocess.Popen(["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 20
+        while "system:playback_1" not in self.lsp():
+            assert time.monotonic() < end, "the private JACK server did not start"
+            time.sleep(0.05)
+        return time.monotonic()
+
+    def kill(self) -> float:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        return time.monotonic()
+
+    def lsp(self) -> str:
+        r = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True, timeout=10, env=self.env)
+        return r.stdout if r.returncode == 0 else ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Run:
+    """``livehost run`` on the private server, its stderr lines stamped with time.monotonic()."""
+
+    def __init__(self, server: Server, args: list[str]):
+        env = dict(server.env, PYTHONPATH=ROOT)
+        self.proc = subprocess.Popen([sys.executable, "-m", "livehost", "run", *args], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[tuple[float, str]] = []
+        self._t = threading.Thread(target=self._read, daemon=True)
+        self._t.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.lines.append((time.monotonic(), line.strip()))
+
+    def wait_line(self, text: str, timeout: float) -> float:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for t, line in list(self.lines):
+                if text in line:
+                    return t
+            if self.proc.poll() is not None:
+                self._t.join(5)
+                for t, line in self.lines:
+                    if text in line:
+                        return t
+                raise AssertionError(f"livehost exited ({self.proc.returncode}) without '{text}': {self.lines}")
+            time.sleep(0.01)
+        raise AssertionError(f"no '{text}' within {timeout} s: {self.lines}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _ports_back(server: Server) -> bool:
+    out = server.lsp()
+    return "livehost:out_1\n   system:playback_1" in out and "livehost:out_2\n   system:playback_2" in out
+
+
+def test_server_killed_and_restarted_with_reconnect(tmp_path):
+    """jackd killed 5 s into a 20 s run and started again 3 s later: livehost says so within 1 s,
+    carries on, has its ports (and their connections) back within 5 s, ends on time with stats."""
+    server = Server(f"lhtest{os.getpid()}")
+    stats = tmp_path / "s.json"
+    server.start()
+    run = Run(server, ["patches/default.toml", "--input", "none", "--driver", "jack", "--reconnect",
+                       "--duration", "20", "--stats-json", str(stats)])
+    try:
+        t_run = run.wait_line("on JACK", STARTUP_S)
+        assert _ports_back(server)
+        time.sleep(max(0.0, t_run + 5 - time.monotonic()))
+        t_kill = server.kill()
+        t_said = run.wait_line("audio server stopped", 5)
+        assert t_said - t_kill < 1.0
+        time.sleep(max(0.0, t_run + 8 - time.monotonic()))
+        t_up = server.start()
+        end = t_up + 5
+        while not _ports_back(server):
+            assert time.monotonic() < end, f"ports not back 5 s after the server: {server.lsp()}"
+            time.sleep(0.05)
+        t_back = time.monotonic()
+        run.wait_line("audio server back", 5)
+        rc = run.proc.wait(30)
+        t_end = time.monotonic()
+    finally:
+        run.stop()
+        server.stop()
+    assert rc == 0, run.lines
+    assert t_back - t_up < 5.0
+    assert 19.5 < t_end - t_run < 23.0, (t_end - t_run, run.lines)
+    s = json.loads(stats.read_text())
+    assert s["server_lost"] == 1 and s["reconnects"] == 1
+    assert s["driver"] == "jack"
+    # the null driver kept the engine going meanwhile: about 20 s of frames in all
+    assert 18.0 < s["frames"] / 48000 < 21.0, s["frames"]
+    print(f"said after {t_said - t_kill:.3f} s, ports back {t_back - t_up:.3f} s after the server")
+
+
+def test_server_killed_without_reconnect_exits_1_with_stats(tmp_path):
+    """Without --reconnect the run stops at once with status 1, says why and still writes its stats."""
+    server = Server(f"lhtest{os.getpid()}b")
+    stats = tmp_path / "s.json"
+    server.start()
+    run = Run(server, ["patches/default.toml", "--input", "none", "--driver", "jack", "--duration", "30",
+                       "--stats-json", str(stats)])
+    try:
+        t_run = run.wait_line("on JACK", STARTUP_S)
+        time.sleep(max(0.0, t_run + 3 - time.monotonic()))
+        t_kill = server.kill()
+        t_said = run.wait_line("audio server stopped", 5)
+        rc = run.proc.wait(10)
+        t_end = time.monotonic()
+    finally:
+        run.stop()
+        server.stop()
+    assert rc == 1, run.lines
+    assert t_said - t_kill < 1.0
+    assert t_end - t_kill < 3.0
+    s = json.loads(stats.read_text())
+    assert s["server_lost"] == 1 and s["reconnects"] == 0
+    assert s["callbacks"] > 500
