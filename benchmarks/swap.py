@@ -3,7 +3,8 @@ the workers running; against an empty-patch control measured in the same run on 
 
 Reports loads (count, time per load p50/p99/max), xruns of the loading run and of the control, NaN
 resets, non-finite samples, the output peak against the ceiling, stalls (a load after which the
-callback did not advance within 1 s), RSS growth after the first 20 loads, and whether an offline
+callback did not advance within 1 s), RSS growth (read in one state: after every 25th load, which is
+always the same reference patch; first sample to last, and the trend), and whether an offline
 render made in this process afterwards is bit-identical to a fresh process's.
 
 Needs a JACK server (jackd -R -d dummy -r 48000 -p 128). Prints a table; --json prints one object.
@@ -31,7 +32,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-WARMUP_LOADS = 20  # RSS is measured from here on (caches, onnxruntime arenas, numba dispatch settle)
+RSS_EVERY = 25  # every 25th load is the reference patch, and RSS is read after it: one state, compared
 
 
 def rss_mb() -> float:
@@ -94,20 +95,20 @@ def run_session(patch: str, seconds: float, loads: int | None, patches: list[str
     rng = random.Random(seed)
     s = Session(patch, driver="portaudio")
     probe = Probe(s)
-    out: dict = {"loads": 0, "load_s": [], "rss_start_mb": None}
+    out: dict = {"loads": 0, "load_s": []}
 
     def one_load() -> None:
         cur = s.path
-        target = rng.choice([p for p in patches if p != cur])
+        sample = (out["loads"] + 1) % RSS_EVERY == 0
+        # memory is compared in one state: every RSS_EVERY-th load is the reference patch (patches[0])
+        target = patches[0] if sample else rng.choice([p for p in patches if p != cur])
         t0 = time.perf_counter()
         s.load(target)
         out["load_s"].append(time.perf_counter() - t0)
         out["loads"] += 1
         probe.check()
-        if out["loads"] == WARMUP_LOADS:
-            out["rss_start_mb"] = rss_mb()
-        if out["loads"] % 50 == 0:
-            out.setdefault("rss_every_50_mb", []).append(round(rss_mb(), 1))
+        if sample:
+            out.setdefault("rss_samples_mb", []).append(round(rss_mb(), 1))
 
     def done(t_start: float) -> bool:
         if loads is not None:
@@ -139,7 +140,6 @@ def run_session(patch: str, seconds: float, loads: int | None, patches: list[str
         st.update(s.workers.stats())
     finally:
         s.close()
-    out["rss_end_mb"] = rss_mb()
     out.update({k: st[k] for k in ("callbacks", "xruns", "jack_xruns", "nan_resets", "nonfinite_out")})
     out.update(stalls=probe.stalls, peak=probe.peak, nonfinite_tap=probe.nonfinite_tap)
     return out
@@ -201,6 +201,7 @@ def main() -> int:
                 e = np.abs(x - y).max(axis=1)
                 diff = {"first_frame": int(np.argmax(e > 0)), "max_abs": float(e.max())}
     ls = np.array(swap["load_s"]) if swap["load_s"] else np.zeros(1)
+    rss = swap.get("rss_samples_mb", [])
     control = {k: c1[k] + c2[k] for k in ("callbacks", "xruns", "jack_xruns", "nan_resets", "stalls")}
     res = {
         "ui": ui, "loads": swap["loads"], "seconds": float(sum(swap["load_s"])),
@@ -211,8 +212,10 @@ def main() -> int:
         "nan_resets": swap["nan_resets"], "nonfinite_out": swap["nonfinite_out"],
         "nonfinite_tap": swap["nonfinite_tap"], "stalls": swap["stalls"],
         "peak_dbfs": 20 * np.log10(max(swap["peak"], 1e-12)),
-        "rss_growth_mb": (swap["rss_end_mb"] - swap["rss_start_mb"]) if swap["rss_start_mb"] else None,
-        "rss_every_50_loads_mb": swap.get("rss_every_50_mb", []),
+        "rss_growth_mb": (rss[-1] - rss[0]) if len(rss) > 1 else None,
+        "rss_slope_mb_per_1000_loads": (1000 / RSS_EVERY * float(np.polyfit(np.arange(len(rss)), rss, 1)[0])
+                                        if len(rss) > 2 else None),
+        f"rss_every_{RSS_EVERY}_loads_mb": rss,
         "render_bit_identical": sha_here == sha_fresh, "render_sha1": sha_here, "render_diff": diff,
     }
     if a.json:
@@ -229,9 +232,10 @@ def main() -> int:
     print(f"load time ms p50/p99/max: {res['load_ms_p50']:.0f} / {res['load_ms_p99']:.0f} / {res['load_ms_max']:.0f}")
     print(f"non-finite samples: {res['nonfinite_out']} (guard), {res['nonfinite_tap']} (tap); "
           f"output peak {res['peak_dbfs']:.2f} dBFS")
-    g = res["rss_growth_mb"]
-    print(f"RSS growth after {WARMUP_LOADS} loads: {'n/a' if g is None else f'{g:.1f} MiB'}; "
-          f"every 50 loads: {res['rss_every_50_loads_mb']} MiB")
+    g, k = res["rss_growth_mb"], res["rss_slope_mb_per_1000_loads"]
+    print(f"RSS (reference patch, every {RSS_EVERY} loads): growth first to last "
+          f"{'n/a' if g is None else f'{g:.1f} MiB'}, trend {'n/a' if k is None else f'{k:.1f} MiB'} per 1000 loads; "
+          f"{rss} MiB")
     print(f"offline render afterwards bit-identical to a fresh process: {res['render_bit_identical']}"
           + (f" ({diff})" if diff else ""))
     return 0

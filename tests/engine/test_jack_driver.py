@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.jackclient import TestJackClient
-from tests.jackutil import clean_take, need_jack, takes_summary
+from tests.jackutil import XRUN_ATTEMPTS, need_jack
 
 pytestmark = pytest.mark.jack
 
@@ -114,16 +114,27 @@ def _onset_take(tmp_path, seed):
     return stats
 
 
+def until_clean(measure, attempts: int = XRUN_ATTEMPTS) -> tuple[dict, list[dict]]:
+    """``measure() -> stats`` until a take has no flagged callback (at most ``attempts``): a cycle JACK
+    skipped loses data, which a timing test cannot judge. Returns (the take with fewest, all takes)."""
+    takes = []
+    for _ in range(attempts):
+        takes.append(measure())
+        if takes[-1]["xruns"] == 0:
+            break
+    return min(takes, key=lambda t: t["xruns"]), takes
+
+
 def test_note_onsets_are_sample_accurate(tmp_path):
     """50 note-ons at random offsets inside JACK cycles: onset - send frame is one constant, the
     graph's own latency (the master limiter's lookahead) plus the one sample a sine voice takes to
     leave zero. A cycle JACK flags as an xrun is not run for late clients, so its note is lost or its
-    recording stale: takes are repeated until one has no xrun (tests.jackutil.clean_take); if none
+    recording stale: takes are repeated until one has no xrun (until_clean); if none
     has, 48 of the 50 notes must still be exact."""
     seeds = iter(range(13, 100))
-    best, takes = clean_take(lambda: _onset_take(tmp_path, next(seeds)))
+    best, takes = until_clean(lambda: _onset_take(tmp_path, next(seeds)))
     delay = best["delay"]
-    summary = (takes_summary(takes), sorted(set(delay.tolist())))
+    summary = ([(t["xruns"], t["callbacks"]) for t in takes], sorted(set(delay.tolist())))
     assert best["callbacks"] > 200
     if best["xruns"] == 0:
         assert (delay >= 0).all(), summary
