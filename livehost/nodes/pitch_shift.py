@@ -19,7 +19,6 @@ PITCH_SHIFT = register(
         reset_from=RESET_FROM,
         latency=pitch_shift_latency,
         wet_default=1.0,
-        doc="Pitch shifter (phase vocoder, phase locked): transposes without changing duration; "
-            "mode live: 10 ms latency for voice.",
+        doc="Pitch shifter (phase vocoder, phase locked): transposes without changing duration.",
     )
 )
