@@ -7,27 +7,33 @@ its frequency (``alpha = 2 ** (semitones / 12)``).  The delay is kept in a windo
 ``C``: before the tap runs out of it, a second tap is started ``L`` samples away (older when the delay
 falls, ``alpha > 1``; newer when it grows) and the output crossfades to it (smoothstep, ``X`` samples).
 
-- **Pitch-synchronous grains**: ``L`` is the lag, between ``Lhi / 2`` and ``Lhi``, with the largest
-  normalised cross-correlation of the last ``W`` input samples (L + R) with the same span ``L``
-  earlier (parabolic interpolation gives a fractional lag).  On voiced input that is a whole number of
-  pitch periods, so both taps read the same point of the waveform and the splice keeps the phase: the
-  output stays periodic at exactly ``alpha`` times the input's pitch.  The search range always holds a
-  multiple of any period up to ``Lhi`` (about 16 ms: pitches down to about 60 Hz at 48 kHz).
+- **Pitch-synchronous grains** (the correlation search is the pitch tracker): ``L`` is a lag between
+  ``Lhi / 2`` and ``Lhi`` where the normalised cross-correlation of two ``W``-sample spans of the
+  input (L + R) ``L`` apart peaks -- the shortest one whose peak comes within ``NEAR_BEST`` of the best
+  (parabolic interpolation gives a fractional lag).  The spans sit where the two taps will read at the
+  middle of that crossfade, as far as the input has arrived (see :func:`live_search`).  On voiced input
+  ``L`` is a whole number of pitch periods, so both taps read the same point of the waveform and the
+  splice keeps the phase: the output stays periodic at ``alpha`` times the input's pitch.  The search
+  range always holds a multiple of any period up to ``Lhi`` (about 16 ms: pitches down to about 60 Hz
+  at 48 kHz).  Below ``MIN_NCC`` (noise, silence, clicks) ``L`` is the middle of the range.
 - **Centred grains**: a crossfade is placed where the old tap is at ``C -+ L/2`` and the new one at
   ``C +- L/2`` (its middle), so every grain's delay sweeps symmetrically around ``C``: the delay
   averages ``C``, the latency the node declares.
 - ``X`` is ``XFADE_MS`` unless the taps would move more than ``C / 4`` during it (large shifts);
   ``Lhi = 2 (C - MARGIN - o)`` with ``o`` the taps' movement over half a crossfade, so no tap ever
   reads a sample that has not arrived (delay >= ``MARGIN``).
-- At ``alpha = 1`` the caller keeps the tap at ``d = C``, an integer: the cubic read is then the stored
-  sample itself, an exact delay of ``C`` samples (:func:`live_exact` is the same read).
+- At ``alpha = 1`` the tap waits at ``d = C`` (``run`` False in :func:`live_block`) and the output is the
+  ring read ``C`` samples back: an exact delay of ``C`` samples; leaving or entering ratio 1 crossfades
+  between that and the taps (the caller's shift fade).
 
 Latency ``C = LIVE_LATENCY_MS`` (10 ms).  No anti-alias filter before a read faster than the input
 (upward shifts): content above ``sr / (2 alpha)`` folds (little of a voice lives there).
 
 State (``live_state_size``): a small header (write position, tap delays, crossfade, pending jump), then
 three rings of ``live_ring_len(sr)`` samples (L, R, L + R) and four scratch arrays of the same length
-for the correlation search.  The node's constants (``C``, ``W``, ring length, ``X``) are kept by the caller.
+for the correlation search.  The node's constants (``C``, ``W``, ring length, ``X``) are kept by the
+caller.  Cost: two cubic reads per frame (one outside crossfades) plus a search per splice (a coarse
+pass at half rate over every other lag, about 30k multiply-adds at 48 kHz).
 """
 
 from __future__ import annotations
@@ -49,7 +55,6 @@ MIN_NCC = 0.5
 """Below this best correlation the input counts as aperiodic and the jump is the middle of its range."""
 NEAR_BEST = 0.02
 """A correlation peak within this of the best counts as a match (the shortest such lag is taken)."""
-"""Smallest tap delay (samples): the cubic read needs the sample after the one it reads."""
 
 # header slots, relative to the live region's base
 _LW = 0      # ring write position (next slot)

@@ -63,7 +63,6 @@ _K_W = 2          # live correlation span W
 _K_RLEN = 3       # live ring length
 _K_XMAX = 4       # live longest crossfade
 _K_MB = 5         # max_block (scratch length)
-_K_SR = 6         # sample rate the constants were made for (Hz)
 
 # mode header slots, relative to _mode_off(N); all zero = fresh (adopt the target mode at once)
 _M_CUR = 0        # mode whose output is faded in: 1 quality, 2 live, 0 fresh
@@ -85,15 +84,16 @@ def n_fft_for(sr: float) -> int:
     return 4096
 
 
-def _voc_size(n: int) -> int:
-    """Float64 slots of the vocoder's working region for frame size ``n``."""
+@rt_jit
+def _voc_size(n):
+    """Float64 slots of the vocoder's working region for frame size ``n`` (see ``_frame``)."""
     return 8 + 6 * n + 2 * (n // 4) + 18 * (n // 2 + 1) + n // 2 + 16
 
 
 @rt_jit
 def _mode_off(n):
     """Offset of the mode header for frame size ``n`` (the live region follows it)."""
-    return RESET_FROM + 8 + 6 * n + 2 * (n // 4) + 18 * (n // 2 + 1) + n // 2 + 16
+    return RESET_FROM + _voc_size(n)
 
 
 def pitch_shift_state_size(sr: float, max_block: int) -> int:
@@ -113,7 +113,6 @@ def pitch_shift_init(st, sr: float, max_block: int) -> None:
     st[_K_RLEN] = live_ring_len(sr)
     st[_K_XMAX] = live_xfade(sr)
     st[_K_MB] = max(1, int(max_block))
-    st[_K_SR] = float(sr)
     fft_init(st, _FFT_OFF, n)
     t = np.arange(n)
     st[_WIN_OFF:_WIN_OFF + n] = 0.5 - 0.5 * np.cos(2.0 * np.pi * t / n)

@@ -357,3 +357,22 @@ def test_mode_switch_at_ratio_one_crossfades_between_exact_delays(make_engine):
     assert lat == _graph_latency(eng, "live")
     t = 100 * 128 + 2048  # the 20 ms mode fade is long over
     assert np.abs(y[t:] - x[t - lat:len(x) - lat]).max() < 1e-5
+
+
+@pytest.mark.parametrize("st", [-12, 7])
+def test_live_recording_pitch_track_shifts(st):
+    """A real recording (music21's melody, 44.1 kHz): the voiced frames of the live mode's output are
+    ``st`` semitones above the input's, 5 cents at the median and for 80 % of the frames."""
+    rec = _music21_recording()
+    if rec is None:
+        pytest.skip("music21's test_audio.wav is not installed")
+    sr, x = rec
+    y = run_kernel(NT, x, sr, block=512, semitones=st, mode="live")[:, 0]
+    lat = NT.latency({"mode": "live"}, sr)
+    fi, ci = pitch_track(x, sr)
+    fo, co = pitch_track(y[lat:], sr, fmax=2000.0)
+    m = min(len(fi), len(fo))
+    ok = (ci[:m] > 0.9) & (co[:m] > 0.8)
+    assert ok.sum() >= 100
+    d = 1200 * np.log2(fo[:m][ok] / fi[:m][ok]) - 100 * st
+    assert abs(np.median(d)) <= 5.0 and np.percentile(np.abs(d), 80) <= 5.0
