@@ -10,13 +10,18 @@ the same work with the block loop inside numba (pure DSP cost).  livehost and pe
 in turns (600 blocks each, 25 rounds, the best round kept for each), so a slow spell of a shared
 machine falls on both alike.
 
-Pitch shift: the same per-block cost for ``pitch_shift`` (+7 semitones) against pedalboard's Rubber Band
-``PitchShift(7)``, and the pitch accuracy of both: sines (220, 440, 1000 Hz) shifted by +7, -12, +5
-semitones, the output's strongest component measured by a long, 8x zero-padded FFT (parabolic peak),
-error in cents against ``f * 2**(st/12)``.  livehost is measured as it runs live (128-frame blocks);
-pedalboard is measured both streamed in 128-frame blocks (``reset=False``, what a live host would do:
-in pedalboard 0.9.x this gives silence, its issue #415) and in one call over the whole signal (its
-best case, not real time).
+Pitch shift: the same per-block cost for ``pitch_shift`` (+7 semitones) in both its modes (``quality``,
+the phase vocoder, and ``live``, the 10 ms time-domain shifter) against pedalboard's Rubber Band
+``PitchShift(7)``, and the pitch accuracy of all three: sines (220, 440, 1000 Hz) shifted by +7, -12,
++5 semitones, the output's strongest component measured by a long, 8x zero-padded FFT (parabolic
+peak), error in cents against ``f * 2**(st/12)``.  livehost is measured as it runs live (128-frame
+blocks); pedalboard is measured both streamed in 128-frame blocks (``reset=False``, what a live host
+would do: in pedalboard 0.9.x this gives silence, its issue #415) and in one call over the whole
+signal (its best case, not real time).  Latency, measured the same way for all: impulses at random
+times through the +7 st shifter, the energy-weighted mean delay of what comes out (ms; a shifter's
+grains or frames smear an impulse, this is their centre); the streamed pedalboard output is placed
+in time as a live host would play it (each call's frames end at that call's input time, the frames it
+withholds are silence before them), so its latency includes what it holds back.
 
 Usage: ``python benchmarks/effects.py [--json] [--blocks N] [--repeats R]``
 """
@@ -171,6 +176,9 @@ def cases(reg):
     ]
     if "pitch_shift" in reg:
         single.append(("pitch_shift +7 st", [("pitch_shift", {"semitones": 7.0})], lambda: [pb.PitchShift(7.0)]))
+        if any(p.name == "mode" for p in reg["pitch_shift"].params):
+            single.append(("pitch live +7 st", [("pitch_shift", {"semitones": 7.0, "mode": "live"})],
+                           lambda: [pb.PitchShift(7.0)]))
     if has_delay:
         single.append(("delay", [("delay", {"time_ms": 500.0, "feedback": 0.0})],
                        lambda: [pb.Delay(0.5, 0.0, 0.5)]))
@@ -190,24 +198,96 @@ def peak_hz(y, sr=SR):
     return (i + (0.5 * (a - c) / den if den != 0 else 0.0)) * sr / pad
 
 
-def pitch_accuracy(reg):
-    """Cents error of the shifted sines, livehost (128-frame blocks) and pedalboard (streamed / one call).
+def _has_live(nt):
+    return any(p.name == "mode" for p in nt.params)
 
-    Returns {"livehost": [...], "pedalboard_streamed": [...], "pedalboard_one_call": [...]} with one
-    entry per :data:`PITCH_CASES` (None where the output is silent), plus the cases.
+
+def _pb_streamed(plugin, x):
+    """pedalboard ``plugin`` over mono ``x`` in 128-frame calls (``reset=False``), placed in time as a
+    live host plays it: each call's frames end at that call's input time (withheld frames = silence
+    before them). Returns (output as long as ``x``, frames withheld in all)."""
+    import pedalboard as pb
+
+    board = pb.Pedalboard([plugin])
+    xs = x.astype(np.float32)[None]
+    outs = [board(xs[:, i:i + BLOCK], SR, reset=False)[0] for i in range(0, xs.shape[1], BLOCK)]
+    y = np.concatenate(outs).astype(np.float64)
+    held = len(x) - len(y)
+    return np.concatenate([np.zeros(max(0, held)), y])[:len(x)], held
+
+
+def impulse_delay(process, n_imp=200, gap=12000, pre=4000, seed=5):
+    """Energy-weighted mean delay (ms) of impulses at random times through ``process`` (mono signal ->
+    mono signal of the same length, in real time): over each impulse's window ``[-pre, gap - pre)``
+    samples around it. None if nothing comes out."""
+    rng = np.random.default_rng(seed)
+    pos = pre + np.arange(n_imp) * gap + rng.integers(0, gap // 4, n_imp)
+    x = np.zeros(int(pos[-1] + 2 * gap))
+    x[pos] = 1.0
+    y = process(x)
+    k = np.arange(-pre, gap - pre)
+    e = np.stack([y[p - pre:p - pre + gap] ** 2 for p in pos])
+    tot = e.sum()
+    if not tot > 1e-12:
+        return None
+    return float((e * k).sum() / tot) * 1000.0 / SR
+
+
+def pitch_latency(reg, st=7.0):
+    """Declared and measured latency (ms) of the +``st`` shifters: livehost quality / live (declared: the
+    node's ``latency``), pedalboard streamed (its withheld frames as the declared part) and one call."""
+    import pedalboard as pb
+
+    nt = reg["pitch_shift"]
+    modes = ("quality", "live") if _has_live(nt) else ("quality",)
+    out = {}
+    for mode in modes:
+        extra = {"mode": mode} if _has_live(nt) else {}
+        out[f"livehost_{mode}"] = {
+            "declared_ms": nt.latency(extra, SR) * 1000.0 / SR,
+            "measured_ms": impulse_delay(lambda x: run_kernel(nt, x, SR, block=BLOCK, semitones=st, **extra)[:, 0])}
+    held = []
+
+    def streamed(x):
+        y, h = _pb_streamed(pb.PitchShift(st), x)
+        held.append(h)
+        return y
+
+    m = impulse_delay(streamed)
+    out["pedalboard_streamed"] = {"declared_ms": held[0] * 1000.0 / SR, "measured_ms": m}
+    out["pedalboard_one_call"] = {
+        "declared_ms": None,
+        "measured_ms": impulse_delay(lambda x: pb.Pedalboard([pb.PitchShift(st)])(
+            x.astype(np.float32)[None], SR)[0].astype(np.float64))}
+    return out
+
+
+def pitch_accuracy(reg):
+    """Cents error of the shifted sines, livehost quality and live (128-frame blocks) and pedalboard
+    (streamed / one call).
+
+    Returns {"livehost": [...], "livehost_live": [...], "pedalboard_streamed": [...],
+    "pedalboard_one_call": [...]} with one entry per :data:`PITCH_CASES` (None where the output is
+    silent), plus the cases.
     """
     import pedalboard as pb
 
     nt = reg["pitch_shift"]
     lat = nt.latency({}, SR)
+    live = _has_live(nt)
     out = {"cases": [{"freq_hz": f, "semitones": st} for f, st in PITCH_CASES],
-           "livehost": [], "pedalboard_streamed": [], "pedalboard_one_call": []}
+           "livehost": [], "livehost_live": [], "pedalboard_streamed": [], "pedalboard_one_call": []}
     for f, st in PITCH_CASES:
         t = np.arange(int(SR * 3.0)) / SR
         x = 0.5 * np.sin(2 * np.pi * f * t)
         target = f * 2 ** (st / 12)
         y = run_kernel(nt, x, SR, block=BLOCK, semitones=st)[lat + 4096:, 0]
         out["livehost"].append(float(1200 * np.log2(peak_hz(y) / target)))
+        if live:
+            yl = run_kernel(nt, x, SR, block=BLOCK, semitones=st, mode="live")[4096:, 0]
+            out["livehost_live"].append(float(1200 * np.log2(peak_hz(yl) / target)))
+        else:
+            out["livehost_live"].append(None)
         xs = x.astype(np.float32)[None]
         board = pb.Pedalboard([pb.PitchShift(st)])
         ys = np.concatenate([board(xs[:, i:i + BLOCK], SR, reset=False)
@@ -246,7 +326,9 @@ def main(argv=None):
     lh, lh_loop, pbt = time_case(chain, reg, x, pb_chain(), a.blocks, a.repeats)
     empty, _, _ = time_case([], reg, x, None, a.blocks, a.repeats)
     acc = pitch_accuracy(reg) if "pitch_shift" in reg else None
+    plat = pitch_latency(reg) if "pitch_shift" in reg else None
     ps = rows.get("pitch_shift +7 st", {})
+    pl = rows.get("pitch live +7 st", {})
     out = {
         "block": BLOCK, "sr": SR, "channels_livehost": 2, "channels_pedalboard": 1,
         "chain": [name for name, _ in chain],
@@ -256,9 +338,12 @@ def main(argv=None):
         "pitch_shift_us_per_block": ps.get("livehost_us_per_block"),
         "pedalboard_pitch_shift_us_per_block": ps.get("pedalboard_us_per_block"),
         "pitch_shift_ratio": ps.get("ratio"),
+        "pitch_live_us_per_block": pl.get("livehost_us_per_block"),
+        "pitch_live_ratio": pl.get("ratio"),
         "pitch_cents_error": acc,
         "pitch_max_abs_cents": None if acc is None else {
-            k: _max_abs(acc[k]) for k in ("livehost", "pedalboard_streamed", "pedalboard_one_call")},
+            k: _max_abs(acc[k]) for k in ("livehost", "livehost_live", "pedalboard_streamed", "pedalboard_one_call")},
+        "pitch_latency_ms": plat,
     }
     if a.json:
         print(json.dumps(out))
@@ -277,13 +362,29 @@ def main(argv=None):
     print(f"(livehost: stereo 2x{BLOCK} block per call, empty-call overhead {empty:.2f} us; "
           f"pedalboard: mono 1x{BLOCK} float32)")
     if acc is not None:
+        keys = ("livehost", "livehost_live", "pedalboard_streamed", "pedalboard_one_call")
         print()
         print("pitch accuracy (cents error of the strongest component; '-' = silent output)")
-        print(f"{'sine':<20}{'livehost':>10}{'pb streamed':>13}{'pb one call':>13}")
+        print(f"{'sine':<20}{'lh quality':>12}{'lh live':>10}{'pb streamed':>13}{'pb one call':>13}")
         for k, case in enumerate(acc["cases"]):
-            row = [acc[key][k] for key in ("livehost", "pedalboard_streamed", "pedalboard_one_call")]
-            cells = "".join(f"{(f'{v:+.3f}' if v is not None else '-'):>{w}}" for v, w in zip(row, (10, 13, 13)))
+            row = [acc[key][k] for key in keys]
+            cells = "".join(f"{(f'{v:+.3f}' if v is not None else '-'):>{w}}" for v, w in zip(row, (12, 10, 13, 13)))
             print(f"{case['freq_hz']:.0f} Hz {case['semitones']:+.0f} st{'':<8}{cells}")
+    if plat is not None:
+        rq, rl = rows.get("pitch_shift +7 st", {}), rows.get("pitch live +7 st", {})
+        us = {"livehost_quality": rq.get("livehost_us_per_block"), "livehost_live": rl.get("livehost_us_per_block"),
+              "pedalboard_streamed": rq.get("pedalboard_us_per_block"), "pedalboard_one_call": None}
+        print()
+        print("pitch shift +7 st: latency (impulses; declared = the node's latency, for pedalboard streamed the")
+        print("frames it withholds), worst sine error, cost per 128-frame block ('-' = silent / not applicable)")
+        print(f"{'':<22}{'declared ms':>12}{'measured ms':>13}{'max |cents|':>13}{'us/block':>10}")
+        accs = {"livehost_quality": "livehost", "livehost_live": "livehost_live",
+                "pedalboard_streamed": "pedalboard_streamed", "pedalboard_one_call": "pedalboard_one_call"}
+        for name, r in plat.items():
+            c = _max_abs(acc[accs[name]]) if acc is not None else None
+            cells = [r["declared_ms"], r["measured_ms"], c, us.get(name)]
+            print(f"{name:<22}" + "".join(f"{(f'{v:.2f}' if v is not None else '-'):>{w}}"
+                                          for v, w in zip(cells, (12, 13, 13, 10))))
     return out
 
 
