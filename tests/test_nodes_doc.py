@@ -53,6 +53,9 @@ def test_latency_that_depends_on_a_parameter_says_which():
     assert comp["samples"] == 0 and comp["depends_on"] == ["lookahead_ms"]
     rev = latency_info(load_all()["reverse"])
     assert rev["samples"] == round(300.0 * 48000 / 1000) and rev["depends_on"] == ["window_ms"]
+    assert comp["compensated"] and not rev["compensated"]  # a reversed grain's delay is the effect
+    ps = latency_info(load_all()["pitch_shift"])
+    assert ps["depends_on"] == ["mode"]  # quality (an FFT frame) or live (10 ms)
 
 
 def test_one_type_as_text_and_an_unknown_type_is_a_one_line_error(capsys):

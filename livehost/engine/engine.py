@@ -194,13 +194,16 @@ class Engine:
     # ---- latency compensation --------------------------------------------------------------------
     def max_latency(self, nt: NodeType) -> int:
         """The most latency (samples) node type ``nt`` can have at this rate: its declared latency at
-        the defaults and with each parameter at either end of its range (0 if it is not compensated)."""
+        the defaults, with each number parameter at either end of its range and each choice at every
+        value (0 if it is not compensated)."""
         cache = self._max_lat
         if not nt.compensated:
             return 0
         if nt.name not in cache:
             base = {p.name: p.default for p in nt.params}
-            probes = [base] + [{**base, p.name: x} for p in nt.params if p.kind == "float" for x in (p.lo, p.hi)]
+            ends = [(p.name, x) for p in nt.params if p.kind == "float" for x in (p.lo, p.hi)]
+            ends += [(p.name, x) for p in nt.params if p.kind == "choice" for x in p.choices]
+            probes = [base] + [{**base, name: x} for name, x in ends]
             cache[nt.name] = max(int(nt.latency(v, self.sr)) for v in probes)
         return cache[nt.name]
 

@@ -64,11 +64,13 @@ def latency_info(nt: NodeType, sr: float = REFERENCE_SR) -> dict | None:
     params = shown_params(nt)
     defaults = {p.name: p.default for p in params}
     base = int(nt.latency(defaults, sr))
-    depends = [p.name for p in params if p.kind == "float"
-               and any(int(nt.latency({**defaults, p.name: v}, sr)) != base for v in (p.lo, p.hi))]
+    tries = {p.name: (p.lo, p.hi) if p.kind == "float" else p.choices for p in params if p.kind != "bool"}
+    depends = [name for name, vals in tries.items()
+               if any(int(nt.latency({**defaults, name: v}, sr)) != base for v in vals)]
     if base == 0 and not depends:
         return None
-    return {"samples": base, "ms": round(1000.0 * base / sr, 3), "samplerate": sr, "depends_on": depends}
+    return {"samples": base, "ms": round(1000.0 * base / sr, 3), "samplerate": sr, "depends_on": depends,
+            "compensated": nt.compensated}
 
 
 def node_info(nt: NodeType) -> dict:
@@ -93,6 +95,8 @@ def _latency_line(nt: NodeType) -> str:
     s = f"{lat['samples']} samples ({_num(lat['ms'])} ms) at {_num(lat['samplerate'] / 1000)} kHz"
     if lat["depends_on"]:
         s += f" with default values; depends on {', '.join(lat['depends_on'])}"
+    if not lat["compensated"]:
+        s += " (the delay is the effect: not compensated)"
     return s
 
 
@@ -144,8 +148,9 @@ def markdown(types: list[NodeType]) -> str:
         "  changes (so a sweep never clicks); `steps` means the new value applies at the next block.",
         "- `wet` (dry/wet crossfade) and `bypass` (crossfaded) are added by the engine to every node but the",
         "  master; only their defaults differ between types.",
-        f"- **latency**: the delay a node adds, at {_num(REFERENCE_SR / 1000)} kHz; the engine reports the sum",
-        "  along the chain.",
+        f"- **latency**: the delay a node adds, at {_num(REFERENCE_SR / 1000)} kHz; the engine delays the node's",
+        "  dry path and the other branches of a layer to match, and reports the sum along the chain",
+        "  (`livehost latency PATCH`), except where the delay is the effect itself.",
         "- **MIDI**: whether the node receives the MIDI events of each block (notes, controllers).",
         "",
         " · ".join(f"[{nt.name}](#{nt.name})" for nt in types),

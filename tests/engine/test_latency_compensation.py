@@ -47,6 +47,34 @@ def test_wet_half_of_an_exact_delay_node_is_the_input_delayed(lookahead_ms):
     assert np.max(np.abs(y - delayed(x, L))) < 1e-5
 
 
+@pytest.mark.parametrize("mode", ["quality", "live"])
+def test_wet_half_of_a_pitch_shifter_at_0_st_is_the_input_delayed(mode):
+    """pitch_shift at 0 st is an exact delay of its latency (both modes): mixed at wet 0.5 with the
+    compensated dry path it is the input delayed, not a comb."""
+    x = noise()
+    eng = engine([("node", "pitch_shift", "p", {"mode": mode, "semitones": 0.0, "wet": 0.5})])
+    L = eng.latency_samples()
+    nt = eng.node_type("pitch_shift")
+    assert L == nt.latency({"mode": mode}, SR) + eng.master.type.latency({}, SR)
+    y = render(eng, len(x), x)
+    assert np.max(np.abs(y - delayed(x, L))) < 1e-5
+
+
+def test_switching_pitch_mode_moves_the_compensation_with_it():
+    """quality (2048 samples) -> live (480): the dry path follows, and settles exact again."""
+    x = noise(1.5)
+    eng = engine([("node", "pitch_shift", "p", {"semitones": 0.0, "wet": 0.5})])
+    m = eng.master.type.latency({}, SR)
+    a = render(eng, SR // 2, x[:SR // 2])
+    eng.set_param("p", "mode", "live")
+    b = render(eng, SR, x[SR // 2:])
+    assert eng.latency_samples() == m + 480
+    y = np.concatenate([a, b])
+    tail = slice(SR // 2 + 12000, None)
+    assert np.max(np.abs(y[tail] - delayed(x, m + 480)[tail])) < 1e-5
+    assert eng.stats()["nan_resets"] == 0
+
+
 def test_wet_half_transfer_is_flat_from_50_hz_to_15_khz():
     x = noise(4.0)
     eng = engine([("node", "compressor", "c", {**EXACT, "lookahead_ms": 10.0, "wet": 0.5})])
