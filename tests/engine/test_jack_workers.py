@@ -46,7 +46,7 @@ def test_classifier_worker_on_jack_classifies_with_xruns_within_empty_patch_cont
     # longer than the ~5 s the engine's analysis tap holds, and the first window would be lost
     GenreModel(default_model_path()).predict_audio(resample_to(np.zeros(48000 * 6), 48000, 22050))
     take, takes = controlled_takes(lambda: _run(tmp_path, "genre-monitor.toml", 10, "--input",
-                                                "patches/audio/demo.flac", "--loop"), 10)
+                                                "patches/audio/demo.flac", "--loop"), 10, busy=True)
     assert take_ok(take), takes_summary(takes)
     s = take["patch"]
     assert s["worker_problems"] == []
@@ -56,7 +56,7 @@ def test_classifier_worker_on_jack_classifies_with_xruns_within_empty_patch_cont
 
 def test_generator_on_jack_no_underruns_xruns_within_empty_patch_control(tmp_path):
     take, takes = controlled_takes(lambda: _run(tmp_path, "generator-arp19.toml", 8, "--input", "none",
-                                                "--output", str(tmp_path / "gen.wav")), 8)
+                                                "--output", str(tmp_path / "gen.wav")), 8, busy=True)
     assert take_ok(take), takes_summary(takes)
     s = take["patch"]
     assert s["worker_problems"] == []
