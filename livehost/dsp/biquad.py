@@ -5,11 +5,7 @@ Coefficients follow R. Bristow-Johnson's *Audio EQ Cookbook*: ``w0 = 2*pi*f0/sr`
 The same function, :func:`biquad_coefs`, serves the kernels (numba) and the tests (through
 :func:`biquad_coefficients`, which returns numpy ``(b, a)`` like ``scipy.signal``).
 
-State layout of the ``filter`` node (float64 slots)::
-
-    st[0:4]   z1, z2 left, z1, z2 right (TDF-II memories)
-    st[4:9]   cached b0, b1, b2, a1, a2
-    st[9:13]  the (mode, freq_hz, q, gain_db) those coefficients were computed for
+The ``filter`` node's state slots (float64) are the ``F_*`` constants below.
 """
 
 from __future__ import annotations
@@ -23,7 +19,17 @@ from livehost.dsp.rt import rt_jit
 MODES = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 SUB = 16  # frames between coefficient recomputations while a parameter moves
 
-FILTER_STATE = 13
+F_Z = 0  #: TDF-II memories z1, z2 left then z1, z2 right, 4 slots (see :func:`biquad_run`)
+F_B0 = 4  #: cached coefficient b0 (dimensionless, normalised to a0 = 1)
+F_B1 = 5  #: cached coefficient b1
+F_B2 = 6  #: cached coefficient b2
+F_A1 = 7  #: cached coefficient a1
+F_A2 = 8  #: cached coefficient a2
+F_MODE = 9  #: mode index the cached coefficients were computed for
+F_FREQ = 10  #: freq_hz they were computed for, Hz
+F_Q = 11  #: q they were computed for
+F_GAIN = 12  #: gain_db they were computed for, dB
+FILTER_STATE = 13  #: slots of a ``filter`` instance
 
 
 @rt_jit
@@ -158,18 +164,18 @@ def filter_kernel(pp, pc, st, buf, n, sr):
         return
     mode = pc[0]
     if pp[1] == pc[1] and pp[2] == pc[2] and pp[3] == pc[3]:
-        if not (st[9] == mode and st[10] == pc[1] and st[11] == pc[2] and st[12] == pc[3]):
+        if not (st[F_MODE] == mode and st[F_FREQ] == pc[1] and st[F_Q] == pc[2] and st[F_GAIN] == pc[3]):
             b0, b1, b2, a1, a2 = biquad_coefs(mode, pc[1], pc[2], pc[3], sr)
-            st[4] = b0
-            st[5] = b1
-            st[6] = b2
-            st[7] = a1
-            st[8] = a2
-            st[9] = mode
-            st[10] = pc[1]
-            st[11] = pc[2]
-            st[12] = pc[3]
-        biquad_run(buf, st, 0, 0, n, st[4], st[5], st[6], st[7], st[8])
+            st[F_B0] = b0
+            st[F_B1] = b1
+            st[F_B2] = b2
+            st[F_A1] = a1
+            st[F_A2] = a2
+            st[F_MODE] = mode
+            st[F_FREQ] = pc[1]
+            st[F_Q] = pc[2]
+            st[F_GAIN] = pc[3]
+        biquad_run(buf, st, F_Z, 0, n, st[F_B0], st[F_B1], st[F_B2], st[F_A1], st[F_A2])
         return
     inv = 1.0 / n if n > 0 else 0.0
     i0 = 0
@@ -181,14 +187,14 @@ def filter_kernel(pp, pc, st, buf, n, sr):
         q = pp[2] + (pc[2] - pp[2]) * t
         g = pp[3] + (pc[3] - pp[3]) * t
         b0, b1, b2, a1, a2 = biquad_coefs(mode, f, q, g, sr)
-        biquad_run(buf, st, 0, i0, i1, b0, b1, b2, a1, a2)
+        biquad_run(buf, st, F_Z, i0, i1, b0, b1, b2, a1, a2)
         i0 = i1
-    st[4] = b0
-    st[5] = b1
-    st[6] = b2
-    st[7] = a1
-    st[8] = a2
-    st[9] = mode
-    st[10] = pc[1]
-    st[11] = pc[2]
-    st[12] = pc[3]
+    st[F_B0] = b0
+    st[F_B1] = b1
+    st[F_B2] = b2
+    st[F_A1] = a1
+    st[F_A2] = a2
+    st[F_MODE] = mode
+    st[F_FREQ] = pc[1]
+    st[F_Q] = pc[2]
+    st[F_GAIN] = pc[3]

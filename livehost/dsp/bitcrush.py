@@ -7,8 +7,6 @@ the step size, so sweeps are smooth).
 
 Rate reduction: a phase accumulator advances by 1 per frame and a new input sample is taken
 (and held) each time it reaches ``downsample`` (a continuous factor: 1 = off).
-
-State: st[0] phase (frames), st[1], st[2] held left/right samples.
 """
 
 from __future__ import annotations
@@ -18,7 +16,10 @@ import math
 from livehost.dsp.rt import rt_jit
 
 
-BITCRUSH_STATE = 3
+B_PH = 0  #: rate-reduction phase, frames until the next sample is taken
+B_HL = 1  #: held left sample
+B_HR = 2  #: held right sample
+BITCRUSH_STATE = 3  #: slots of a ``bitcrush`` instance
 
 
 @rt_jit
@@ -41,11 +42,11 @@ def bitcrush_kernel(pp, pc, st, buf, n, sr):
         for i in range(n):
             buf[0, i] = quantize(buf[0, i], step)
             buf[1, i] = quantize(buf[1, i], step)
-        st[0] = 0.0
+        st[B_PH] = 0.0
         return
-    ph = st[0]
-    hl = st[1]
-    hr = st[2]
+    ph = st[B_PH]
+    hl = st[B_HL]
+    hr = st[B_HR]
     for i in range(n):
         if ph <= 0.0:
             hl = quantize(buf[0, i], step)
@@ -54,6 +55,6 @@ def bitcrush_kernel(pp, pc, st, buf, n, sr):
         ph -= 1.0
         buf[0, i] = hl
         buf[1, i] = hr
-    st[0] = ph
-    st[1] = hl
-    st[2] = hr
+    st[B_PH] = ph
+    st[B_HL] = hl
+    st[B_HR] = hr

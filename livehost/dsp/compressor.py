@@ -13,8 +13,7 @@
 - output ``x(t - lookahead) * 10**((makeup_db - yL)/20)``; the lookahead delay is reported as the
   node's latency.
 
-State: st[0] y1 (dB), st[1] yL (dB), st[2] ring write index, st[3] spare, then the left and right
-lookahead rings (a power of two each).
+State slots (float64): the ``K_*`` constants below, then the lookahead rings.
 """
 
 from __future__ import annotations
@@ -25,7 +24,10 @@ from livehost.dsp.rt import rt_jit
 
 
 MAX_LOOKAHEAD_MS = 10.0
-HEAD = 4
+K_Y1 = 0  #: peak detector y1: gain reduction before attack smoothing, dB
+K_YL = 1  #: smoothed gain reduction yL, dB
+K_W = 2  #: lookahead ring write index, 0..ring length - 1
+HEAD = 4  #: left lookahead ring, then right (a power of two slots each)
 LOG20 = 20.0 / math.log(10.0)  # dB per neper of amplitude
 DB2NP = math.log(10.0) / 20.0
 
@@ -73,9 +75,9 @@ def compressor_kernel(pp, pc, st, buf, n, sr):
     bl = HEAD
     br = HEAD + N
     la = int(round(min(max(pc[6], 0.0), MAX_LOOKAHEAD_MS) * 1e-3 * sr))
-    w = int(st[2]) & mask
-    y1 = st[0]
-    yl = st[1]
+    w = int(st[K_W]) & mask
+    y1 = st[K_Y1]
+    yl = st[K_YL]
     m0 = pp[5]
     dm = (pc[5] - pp[5]) / n
     for i in range(n):
@@ -96,6 +98,6 @@ def compressor_kernel(pp, pc, st, buf, n, sr):
         buf[0, i] = st[bl + rd] * g
         buf[1, i] = st[br + rd] * g
         w = (w + 1) & mask
-    st[0] = y1
-    st[1] = yl
-    st[2] = float(w)
+    st[K_Y1] = y1
+    st[K_YL] = yl
+    st[K_W] = float(w)

@@ -11,12 +11,7 @@ glides like a tape delay (pitch bend) instead of clicking.  Once the time has se
 :data:`SNAP` samples of its target) a block runs the steady path: the interpolator's four weights
 are computed once per block and the read position walks with the write index.
 
-State layout (float64 slots)::
-
-    [0] ring length per channel (samples)   [1] max feedback delay (samples)  [2] repeat span (samples)
-    -- reset_from = 8 --
-    [8] write index   [9] current delay (samples)   [10] initialised flag   [11:13] high-cut state L/R
-    [16 : 16+L] ring L     [16+L : 16+2L] ring R
+State slots (float64): the ``D_*`` constants below, then the rings.
 """
 
 from __future__ import annotations
@@ -46,8 +41,16 @@ DIVISION_BEATS = (4.0, 2.0, 3.0, 4.0 / 3.0, 1.0, 1.5, 2.0 / 3.0, 0.5, 0.75, 1.0 
 """Length of each division in quarter-note beats."""
 MODES = ("feedback", "repeats", "pingpong")
 
-RESET_FROM = 8
-_HDR = 16
+D_LEN = 0  #: ring length per channel, samples (constant)
+D_MAXD = 1  #: longest feedback / ping-pong delay, samples (constant)
+D_SPAN = 2  #: repeat span (last tap of ``repeats`` mode at most this late), samples (constant)
+RESET_FROM = 8  #: the NaN guard zeroes the slots from here on (the constants above stay)
+D_W = 8  #: write index, 0..ring length - 1
+D_TIME = 9  #: current (gliding) delay time, samples
+D_INIT = 10  #: 1 once the delay time has been initialised, else 0
+D_LPL = 11  #: high-cut low-pass memory, left
+D_LPR = 12  #: high-cut low-pass memory, right
+_HDR = 16  #: left ring (ring length slots), then right ring (ring length slots)
 
 
 def delay_state_size(sr: float, max_block: int) -> int:
@@ -61,9 +64,9 @@ def _ring_len(sr: float) -> int:
 
 def delay_init(st, sr: float, max_block: int) -> None:
     """Write the delay constants (ring length, limits in samples at ``sr`` Hz) into ``st``."""
-    st[0] = _ring_len(sr)
-    st[1] = MAX_TIME_MS * 1e-3 * sr
-    st[2] = REPEAT_SPAN_S * sr
+    st[D_LEN] = _ring_len(sr)
+    st[D_MAXD] = MAX_TIME_MS * 1e-3 * sr
+    st[D_SPAN] = REPEAT_SPAN_S * sr
 
 
 def sync_time_ms(bpm: float, division: int) -> float:
@@ -158,11 +161,11 @@ def _steady(st, buf, n, L, offl, offr, w, d, mode, fb, a, lpl, lpr):
 @rt_jit
 def delay_process(pp, pc, st, buf, n, sr):
     """Echo delay (see module docstring): in-place, ``buf[:, :n]`` becomes the echoes only."""
-    L = int(st[0])
+    L = int(st[D_LEN])
     if L < 16 or n <= 0:
         return
-    maxd = st[1]
-    span = st[2]
+    maxd = st[D_MAXD]
+    span = st[D_SPAN]
     offl = _HDR
     offr = _HDR + L
     mode = int(pc[5] + 0.5)
@@ -185,22 +188,22 @@ def delay_process(pp, pc, st, buf, n, sr):
         dmax = span / reps
     dmin = 4.0
     k = 1.0 - math.exp(-1.0 / (GLIDE_MS * 1e-3 * sr))
-    w = int(st[8])
+    w = int(st[D_W])
     if w < 0 or w >= L:
         w = 0
-    d = st[9]
-    if st[10] < 0.5 or not (d >= dmin and d <= maxd + 1.0):
+    d = st[D_TIME]
+    if st[D_INIT] < 0.5 or not (d >= dmin and d <= maxd + 1.0):
         d = clampf(t1, dmin, dmax)
-        st[10] = 1.0
-    lpl = st[11]
-    lpr = st[12]
+        st[D_INIT] = 1.0
+    lpl = st[D_LPL]
+    lpr = st[D_LPR]
     tgt1 = clampf(t1, dmin, dmax)
     if mode != 1 and t0 == t1 and abs(tgt1 - d) < SNAP:
         w, lpl, lpr = _steady(st, buf, n, L, offl, offr, w, tgt1, mode, fb, a, lpl, lpr)
-        st[8] = w
-        st[9] = tgt1
-        st[11] = lpl
-        st[12] = lpr
+        st[D_W] = w
+        st[D_TIME] = tgt1
+        st[D_LPL] = lpl
+        st[D_LPR] = lpr
         return
     inv = 1.0 / n
     for i in range(n):
@@ -250,7 +253,7 @@ def delay_process(pp, pc, st, buf, n, sr):
             w = 0
     if abs(tgt1 - d) < SNAP:
         d = tgt1
-    st[8] = w
-    st[9] = d
-    st[11] = lpl
-    st[12] = lpr
+    st[D_W] = w
+    st[D_TIME] = d
+    st[D_LPL] = lpl
+    st[D_LPR] = lpr

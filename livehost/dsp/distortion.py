@@ -26,20 +26,10 @@ that vectorises), (3) downsample, DC blocker, tone filter and output gain fused 
 When both channels would compute the same samples (equal input rows and equal memories: a mono
 source, the usual microphone) only the left one runs and is copied: the same output, half the work.
 
-State layout (float64 slots; ``mb`` = max_block)::
-
-    [0:5]             stage-1 allpass coefficients (constants; a copy for inspection: the
-    [5:8]             stage-2 coefficients          kernel has them compiled in)
-    [8]               max_block (constant)
-    --- reset_from = 9 ---
-    [R+0:R+4]         tone biquad memories (L z1, z2, R z1, z2)
-    [R+4:R+9]         tone coefficients; [R+9] the tone_hz they were made for
-    [R+10:R+14]       DC blocker x1, y1 (L, R)
-    [R+14:R+58]       half-band filter memories, 22 per channel (L then R): up-1 (6), up-2 (4),
-                      down-2 (5), down-1 (7)
-    [R+58:R+64]       cached gains: drive (dB key, amplitude), output (dB key, amplitude), sr key,
-                      DC blocker pole
-    then the 4x scratch: 4*mb (L) + 4*mb (R).
+State slots (float64): the constants ``X_C1``, ``X_C2``, ``X_MB``; from ``RESET_FROM`` (R) the
+``X_*`` slots at ``R + X_...``, the half-band filter memories at ``R + _FILT`` (``_PER_CH`` per
+channel, L then R, sections at ``X_UP1`` .. ``X_DN1``), the cached gains at ``R + _CACHE`` (``X_DRIVE``
+.. ``X_POLE``); then from ``R + HEAD`` the 4x scratch: 4 * max_block (L) + 4 * max_block (R).
 """
 
 from __future__ import annotations
@@ -59,12 +49,37 @@ N1 = 5  # stage-1 allpass coefficients (2x <-> 1x)
 N2 = 3  # stage-2 allpass coefficients (4x <-> 2x)
 TBW1 = 8.0 / 96.0  # stage-1 transition band 20..28 kHz at 96 kHz (fraction of its rate)
 TBW2 = 40.0 / 192.0  # stage-2 transition band 28..68 kHz at 192 kHz
+X_C1 = 0  #: stage-1 allpass coefficients, N1 slots (constant; a copy for inspection: compiled in)
+X_C2 = N1  #: stage-2 allpass coefficients, N2 slots (constant; a copy for inspection)
+X_MB = N1 + N2  #: max_block, frames (constant)
 NCONST = N1 + N2 + 1
-RESET_FROM = NCONST
-HEAD = 64
-_FILT = 14  # filter memories start at R + _FILT
+RESET_FROM = NCONST  #: the NaN guard zeroes the slots from here on (the constants above stay)
+X_ZL1 = 0  #: from RESET_FROM: tone biquad memory z1, left
+X_ZL2 = 1  #: tone biquad memory z2, left
+X_ZR1 = 2  #: tone biquad memory z1, right
+X_ZR2 = 3  #: tone biquad memory z2, right
+X_B0 = 4  #: tone coefficient b0 (dimensionless, a0 = 1)
+X_B1 = 5  #: tone coefficient b1
+X_B2 = 6  #: tone coefficient b2
+X_A1 = 7  #: tone coefficient a1
+X_A2 = 8  #: tone coefficient a2
+X_TONE = 9  #: the tone_hz (Hz) the coefficients were made for
+X_DCXL = 10  #: DC blocker x1, left
+X_DCYL = 11  #: DC blocker y1, left
+X_DCXR = 12  #: DC blocker x1, right
+X_DCYR = 13  #: DC blocker y1, right
+_FILT = 14  #: from RESET_FROM: half-band filter memories, _PER_CH per channel (L then R)
 _PER_CH = 22
-_CACHE = _FILT + 2 * _PER_CH  # 58
+X_UP1 = 0  #: within a channel's filter memories: up-1 (2x interpolator), 6 slots
+X_UP2 = 6  #: up-2 (4x interpolator), 4 slots
+X_DN2 = 10  #: down-2 (4x decimator), 5 slots
+X_DN1 = 15  #: down-1 (2x decimator), 7 slots
+_CACHE = _FILT + 2 * _PER_CH  #: from RESET_FROM: cached gains (58)
+X_DRIVE = 0  #: within the cache: drive, dB key then amplitude (2 slots)
+X_OUT = 2  #: output gain, dB key then amplitude (2 slots)
+X_SR = 4  #: the sample rate (Hz) the DC pole was made for
+X_POLE = 5  #: DC blocker pole
+HEAD = 64  #: from RESET_FROM: the 4x scratch
 _FM = {"contract"}  # fused multiply-add only: no reassociation, NaN/Inf semantics kept
 
 
@@ -150,9 +165,9 @@ def distortion_state_size(sr: float, max_block: int) -> int:
 
 def distortion_init(st, sr: float, max_block: int) -> None:
     """Write the half-band coefficients (a copy, for inspection) and max_block into ``st``."""
-    st[0:N1] = C1
-    st[N1:N1 + N2] = C2
-    st[N1 + N2] = float(max_block)
+    st[X_C1:X_C1 + N1] = C1
+    st[X_C2:X_C2 + N2] = C2
+    st[X_MB] = float(max_block)
 
 
 def distortion_latency(values: dict, sr: float) -> int:
@@ -281,10 +296,12 @@ def _down1(a, b, s):
 def _upsample(buf, n, st, F, G, SL, SR):
     """Stage 1 then stage 2 interpolation of buf[:, :n] into SL[:4n] / SR[:4n]; filter memories
     (up-1 at st[F:F+6] / st[G:G+6], up-2 at the next 4) are held in registers over the block."""
-    ul1 = (st[F], st[F + 1], st[F + 2], st[F + 3], st[F + 4], st[F + 5])
-    ul2 = (st[F + 6], st[F + 7], st[F + 8], st[F + 9])
-    ur1 = (st[G], st[G + 1], st[G + 2], st[G + 3], st[G + 4], st[G + 5])
-    ur2 = (st[G + 6], st[G + 7], st[G + 8], st[G + 9])
+    ul1 = (st[F + X_UP1], st[F + X_UP1 + 1], st[F + X_UP1 + 2], st[F + X_UP1 + 3], st[F + X_UP1 + 4],
+           st[F + X_UP1 + 5])
+    ul2 = (st[F + X_UP2], st[F + X_UP2 + 1], st[F + X_UP2 + 2], st[F + X_UP2 + 3])
+    ur1 = (st[G + X_UP1], st[G + X_UP1 + 1], st[G + X_UP1 + 2], st[G + X_UP1 + 3], st[G + X_UP1 + 4],
+           st[G + X_UP1 + 5])
+    ur2 = (st[G + X_UP2], st[G + X_UP2 + 1], st[G + X_UP2 + 2], st[G + X_UP2 + 3])
     for i in range(n):
         a, b, ul1 = _up1(buf[0, i], ul1)
         c, d, ur1 = _up1(buf[1, i], ur1)
@@ -301,29 +318,31 @@ def _upsample(buf, n, st, F, G, SL, SR):
         SR[4 * i + 2] = w2
         SR[4 * i + 3] = w3
     for k in range(6):
-        st[F + k] = ul1[k]
-        st[G + k] = ur1[k]
+        st[F + X_UP1 + k] = ul1[k]
+        st[G + X_UP1 + k] = ur1[k]
     for k in range(4):
-        st[F + 6 + k] = ul2[k]
-        st[G + 6 + k] = ur2[k]
+        st[F + X_UP2 + k] = ul2[k]
+        st[G + X_UP2 + k] = ur2[k]
 
 
 @rt_jit(fastmath=_FM)
 def _downsample(buf, n, st, R, F, G, SL, SR, r_dc, b0, b1, b2, a1, a2, o0, do):
     """Stage 2 then stage 1 decimation of SL/SR[:4n] into buf[:, :n], then the DC blocker, the tone
     biquad and the output gain ramp ``o0 + do * (i + 1)``, fused; memories in registers."""
-    dl2 = (st[F + 10], st[F + 11], st[F + 12], st[F + 13], st[F + 14])
-    dl1 = (st[F + 15], st[F + 16], st[F + 17], st[F + 18], st[F + 19], st[F + 20], st[F + 21])
-    dr2 = (st[G + 10], st[G + 11], st[G + 12], st[G + 13], st[G + 14])
-    dr1 = (st[G + 15], st[G + 16], st[G + 17], st[G + 18], st[G + 19], st[G + 20], st[G + 21])
-    xl1 = st[R + 10]
-    yl1 = st[R + 11]
-    xr1 = st[R + 12]
-    yr1 = st[R + 13]
-    zl1 = st[R]
-    zl2 = st[R + 1]
-    zr1 = st[R + 2]
-    zr2 = st[R + 3]
+    dl2 = (st[F + X_DN2], st[F + X_DN2 + 1], st[F + X_DN2 + 2], st[F + X_DN2 + 3], st[F + X_DN2 + 4])
+    dl1 = (st[F + X_DN1], st[F + X_DN1 + 1], st[F + X_DN1 + 2], st[F + X_DN1 + 3], st[F + X_DN1 + 4],
+           st[F + X_DN1 + 5], st[F + X_DN1 + 6])
+    dr2 = (st[G + X_DN2], st[G + X_DN2 + 1], st[G + X_DN2 + 2], st[G + X_DN2 + 3], st[G + X_DN2 + 4])
+    dr1 = (st[G + X_DN1], st[G + X_DN1 + 1], st[G + X_DN1 + 2], st[G + X_DN1 + 3], st[G + X_DN1 + 4],
+           st[G + X_DN1 + 5], st[G + X_DN1 + 6])
+    xl1 = st[R + X_DCXL]
+    yl1 = st[R + X_DCYL]
+    xr1 = st[R + X_DCXR]
+    yr1 = st[R + X_DCYR]
+    zl1 = st[R + X_ZL1]
+    zl2 = st[R + X_ZL2]
+    zr1 = st[R + X_ZR1]
+    zr2 = st[R + X_ZR2]
     for i in range(n):
         j = 4 * i
         p, dl2 = _down2(SL[j], SL[j + 1], dl2)
@@ -348,19 +367,19 @@ def _downsample(buf, n, st, R, F, G, SL, SR, r_dc, b0, b1, b2, a1, a2, o0, do):
         buf[0, i] = yl * g
         buf[1, i] = yr * g
     for k in range(5):
-        st[F + 10 + k] = dl2[k]
-        st[G + 10 + k] = dr2[k]
+        st[F + X_DN2 + k] = dl2[k]
+        st[G + X_DN2 + k] = dr2[k]
     for k in range(7):
-        st[F + 15 + k] = dl1[k]
-        st[G + 15 + k] = dr1[k]
-    st[R + 10] = xl1
-    st[R + 11] = yl1
-    st[R + 12] = xr1
-    st[R + 13] = yr1
-    st[R] = zl1
-    st[R + 1] = zl2
-    st[R + 2] = zr1
-    st[R + 3] = zr2
+        st[F + X_DN1 + k] = dl1[k]
+        st[G + X_DN1 + k] = dr1[k]
+    st[R + X_DCXL] = xl1
+    st[R + X_DCYL] = yl1
+    st[R + X_DCXR] = xr1
+    st[R + X_DCYR] = yr1
+    st[R + X_ZL1] = zl1
+    st[R + X_ZL2] = zl2
+    st[R + X_ZR1] = zr1
+    st[R + X_ZR2] = zr2
 
 
 @rt_jit
@@ -374,15 +393,16 @@ def _dual_mono(buf, n, st, R, F, G):
     for k in range(_PER_CH):
         if st[F + k] != st[G + k]:
             return False
-    return st[R] == st[R + 2] and st[R + 1] == st[R + 3] and st[R + 10] == st[R + 12] \
-        and st[R + 11] == st[R + 13]
+    return st[R + X_ZL1] == st[R + X_ZR1] and st[R + X_ZL2] == st[R + X_ZR2] \
+        and st[R + X_DCXL] == st[R + X_DCXR] and st[R + X_DCYL] == st[R + X_DCYR]
 
 
 @rt_jit(fastmath=_FM)
 def _upsample_mono(buf, n, st, F, SL):
     """:func:`_upsample` for the left channel only (see :func:`_dual_mono`)."""
-    ul1 = (st[F], st[F + 1], st[F + 2], st[F + 3], st[F + 4], st[F + 5])
-    ul2 = (st[F + 6], st[F + 7], st[F + 8], st[F + 9])
+    ul1 = (st[F + X_UP1], st[F + X_UP1 + 1], st[F + X_UP1 + 2], st[F + X_UP1 + 3], st[F + X_UP1 + 4],
+           st[F + X_UP1 + 5])
+    ul2 = (st[F + X_UP2], st[F + X_UP2 + 1], st[F + X_UP2 + 2], st[F + X_UP2 + 3])
     for i in range(n):
         a, b, ul1 = _up1(buf[0, i], ul1)
         v0, v1, ul2 = _up2(a, ul2)
@@ -392,20 +412,21 @@ def _upsample_mono(buf, n, st, F, SL):
         SL[4 * i + 2] = v2
         SL[4 * i + 3] = v3
     for k in range(6):
-        st[F + k] = ul1[k]
+        st[F + X_UP1 + k] = ul1[k]
     for k in range(4):
-        st[F + 6 + k] = ul2[k]
+        st[F + X_UP2 + k] = ul2[k]
 
 
 @rt_jit(fastmath=_FM)
 def _downsample_mono(buf, n, st, R, F, SL, r_dc, b0, b1, b2, a1, a2, o0, do):
     """:func:`_downsample` for the left channel only, written to both rows (see :func:`_dual_mono`)."""
-    dl2 = (st[F + 10], st[F + 11], st[F + 12], st[F + 13], st[F + 14])
-    dl1 = (st[F + 15], st[F + 16], st[F + 17], st[F + 18], st[F + 19], st[F + 20], st[F + 21])
-    xl1 = st[R + 10]
-    yl1 = st[R + 11]
-    zl1 = st[R]
-    zl2 = st[R + 1]
+    dl2 = (st[F + X_DN2], st[F + X_DN2 + 1], st[F + X_DN2 + 2], st[F + X_DN2 + 3], st[F + X_DN2 + 4])
+    dl1 = (st[F + X_DN1], st[F + X_DN1 + 1], st[F + X_DN1 + 2], st[F + X_DN1 + 3], st[F + X_DN1 + 4],
+           st[F + X_DN1 + 5], st[F + X_DN1 + 6])
+    xl1 = st[R + X_DCXL]
+    yl1 = st[R + X_DCYL]
+    zl1 = st[R + X_ZL1]
+    zl2 = st[R + X_ZL2]
     for i in range(n):
         j = 4 * i
         p, dl2 = _down2(SL[j], SL[j + 1], dl2)
@@ -420,13 +441,13 @@ def _downsample_mono(buf, n, st, R, F, SL, r_dc, b0, b1, b2, a1, a2, o0, do):
         buf[0, i] = yl * g
         buf[1, i] = yl * g
     for k in range(5):
-        st[F + 10 + k] = dl2[k]
+        st[F + X_DN2 + k] = dl2[k]
     for k in range(7):
-        st[F + 15 + k] = dl1[k]
-    st[R + 10] = xl1
-    st[R + 11] = yl1
-    st[R] = zl1
-    st[R + 1] = zl2
+        st[F + X_DN1 + k] = dl1[k]
+    st[R + X_DCXL] = xl1
+    st[R + X_DCYL] = yl1
+    st[R + X_ZL1] = zl1
+    st[R + X_ZL2] = zl2
 
 
 @rt_jit
@@ -446,7 +467,7 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
     """
     if n <= 0:
         return
-    mb = int(st[N1 + N2])
+    mb = int(st[X_MB])
     if n > mb:
         n = mb
     R = RESET_FROM
@@ -464,35 +485,35 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
         _upsample(buf, n, st, F, G, st[sl:sl + m4], st[sr_:sr_ + m4])
     # ---- pass 2: drive + shaper at 4x
     shape = int(pc[1] + 0.5)
-    d0 = _db_gain(st, K, pp[0])
-    d1 = _db_gain(st, K, pc[0])
-    st[K] = pc[0]
-    st[K + 1] = d1
+    d0 = _db_gain(st, K + X_DRIVE, pp[0])
+    d1 = _db_gain(st, K + X_DRIVE, pc[0])
+    st[K + X_DRIVE] = pc[0]
+    st[K + X_DRIVE + 1] = d1
     _shape_block(st[sl:sl + m4], m4, shape, d0, d1)
     if not mono:
         _shape_block(st[sr_:sr_ + m4], m4, shape, d0, d1)
     # ---- pass 3: downsample, DC blocker, tone low-pass, output gain
-    if st[K + 4] != sr or st[K + 5] <= 0.0:
-        st[K + 4] = sr
-        st[K + 5] = math.exp(-2.0 * math.pi * 10.0 / sr)
-    r_dc = st[K + 5]
-    if st[R + 9] != pc[2]:
+    if st[K + X_SR] != sr or st[K + X_POLE] <= 0.0:
+        st[K + X_SR] = sr
+        st[K + X_POLE] = math.exp(-2.0 * math.pi * 10.0 / sr)
+    r_dc = st[K + X_POLE]
+    if st[R + X_TONE] != pc[2]:
         b0, b1, b2, a1, a2 = biquad_coefs(0.0, pc[2], 0.7071067811865476, 0.0, sr)
-        st[R + 4] = b0
-        st[R + 5] = b1
-        st[R + 6] = b2
-        st[R + 7] = a1
-        st[R + 8] = a2
-        st[R + 9] = pc[2]
-    b0 = st[R + 4]
-    b1 = st[R + 5]
-    b2 = st[R + 6]
-    a1 = st[R + 7]
-    a2 = st[R + 8]
-    o0 = _db_gain(st, K + 2, pp[3])
-    o1 = _db_gain(st, K + 2, pc[3])
-    st[K + 2] = pc[3]
-    st[K + 3] = o1
+        st[R + X_B0] = b0
+        st[R + X_B1] = b1
+        st[R + X_B2] = b2
+        st[R + X_A1] = a1
+        st[R + X_A2] = a2
+        st[R + X_TONE] = pc[2]
+    b0 = st[R + X_B0]
+    b1 = st[R + X_B1]
+    b2 = st[R + X_B2]
+    a1 = st[R + X_A1]
+    a2 = st[R + X_A2]
+    o0 = _db_gain(st, K + X_OUT, pp[3])
+    o1 = _db_gain(st, K + X_OUT, pc[3])
+    st[K + X_OUT] = pc[3]
+    st[K + X_OUT + 1] = o1
     # the two decimators' 1/2 factors (left out of _down1/_down2) are applied here: all that
     # follows them is linear
     o0 *= 0.25
@@ -502,9 +523,9 @@ def distortion_kernel(pp, pc, st, buf, n, sr):
         # the right channel's memories are what running it would have left: the left's
         for k in range(_PER_CH):
             st[G + k] = st[F + k]
-        st[R + 2] = st[R]
-        st[R + 3] = st[R + 1]
-        st[R + 12] = st[R + 10]
-        st[R + 13] = st[R + 11]
+        st[R + X_ZR1] = st[R + X_ZL1]
+        st[R + X_ZR2] = st[R + X_ZL2]
+        st[R + X_DCXR] = st[R + X_DCXL]
+        st[R + X_DCYR] = st[R + X_DCYL]
     else:
         _downsample(buf, n, st, R, F, G, st[sl:sl + m4], st[sr_:sr_ + m4], r_dc, b0, b1, b2, a1, a2, o0, do)

@@ -3,11 +3,7 @@
 Parameters (pp/pc order): low_hz (Hz), low_db (dB), mid_hz (Hz), mid_q, mid_db (dB),
 high_hz (Hz), high_db (dB).  Shelves use Q = 1/sqrt(2) (cookbook shelf slope S = 1).
 
-State layout (float64 slots)::
-
-    st[0:12]   TDF-II memories: 4 per section (zl1, zl2, zr1, zr2), low, mid, high
-    st[12:27]  cached coefficients (b0, b1, b2, a1, a2) per section
-    st[27:34]  the parameter values those coefficients were computed for
+State slots (float64): the ``E_*`` constants below.
 """
 
 from __future__ import annotations
@@ -17,7 +13,14 @@ from livehost.dsp.biquad import SUB, biquad_coefs, biquad_run, lerp_freq
 from livehost.dsp.rt import rt_jit
 
 SHELF_Q = 0.7071067811865476
-EQ_STATE = 34
+E_ZLO = 0  #: low shelf TDF-II memories (zl1, zl2, zr1, zr2), 4 slots
+E_ZMID = 4  #: peaking mid TDF-II memories, 4 slots
+E_ZHI = 8  #: high shelf TDF-II memories, 4 slots
+E_CLO = 12  #: low shelf cached coefficients (b0, b1, b2, a1, a2), 5 slots, dimensionless
+E_CMID = 17  #: peaking mid cached coefficients, 5 slots
+E_CHI = 22  #: high shelf cached coefficients, 5 slots
+E_PAR = 27  #: the 7 parameter values (pp/pc order: Hz, dB, Hz, Q, dB, Hz, dB) the coefficients are for
+EQ_STATE = 34  #: slots of an ``eq`` instance
 _LS = 5.0
 _PK = 4.0
 _HS = 6.0
@@ -25,24 +28,25 @@ _HS = 6.0
 
 @rt_jit
 def _eq_coefs(st, lo_f, lo_g, mid_f, mid_q, mid_g, hi_f, hi_g, sr):
-    """Compute the three sections' coefficients into st[12:27] (frequencies Hz, gains dB)."""
+    """Compute the three sections' coefficients into st[E_CLO:E_CHI + 5] (frequencies Hz, gains dB)."""
     c = biquad_coefs(_LS, lo_f, SHELF_Q, lo_g, sr)
     for k in range(5):
-        st[12 + k] = c[k]
+        st[E_CLO + k] = c[k]
     c = biquad_coefs(_PK, mid_f, mid_q, mid_g, sr)
     for k in range(5):
-        st[17 + k] = c[k]
+        st[E_CMID + k] = c[k]
     c = biquad_coefs(_HS, hi_f, SHELF_Q, hi_g, sr)
     for k in range(5):
-        st[22 + k] = c[k]
+        st[E_CHI + k] = c[k]
 
 
 @rt_jit
 def _eq_run(buf, st, i0, i1):
     """Run the three cached sections over ``buf[:, i0:i1]``."""
-    biquad_run(buf, st, 0, i0, i1, st[12], st[13], st[14], st[15], st[16])
-    biquad_run(buf, st, 4, i0, i1, st[17], st[18], st[19], st[20], st[21])
-    biquad_run(buf, st, 8, i0, i1, st[22], st[23], st[24], st[25], st[26])
+    biquad_run(buf, st, E_ZLO, i0, i1, st[E_CLO], st[E_CLO + 1], st[E_CLO + 2], st[E_CLO + 3], st[E_CLO + 4])
+    biquad_run(buf, st, E_ZMID, i0, i1, st[E_CMID], st[E_CMID + 1], st[E_CMID + 2], st[E_CMID + 3],
+               st[E_CMID + 4])
+    biquad_run(buf, st, E_ZHI, i0, i1, st[E_CHI], st[E_CHI + 1], st[E_CHI + 2], st[E_CHI + 3], st[E_CHI + 4])
 
 
 @rt_jit
@@ -58,12 +62,12 @@ def eq_kernel(pp, pc, st, buf, n, sr):
     if same:
         cached = True
         for k in range(7):
-            if st[27 + k] != pc[k]:
+            if st[E_PAR + k] != pc[k]:
                 cached = False
         if not cached:
             _eq_coefs(st, pc[0], pc[1], pc[2], pc[3], pc[4], pc[5], pc[6], sr)
             for k in range(7):
-                st[27 + k] = pc[k]
+                st[E_PAR + k] = pc[k]
         _eq_run(buf, st, 0, n)
         return
     inv = 1.0 / n
@@ -77,4 +81,4 @@ def eq_kernel(pp, pc, st, buf, n, sr):
         _eq_run(buf, st, i0, i1)
         i0 = i1
     for k in range(7):
-        st[27 + k] = pc[k]
+        st[E_PAR + k] = pc[k]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from livehost.dsp.rt import rt_jit
 
 
-HEAD = 3  # st[0] position (frames) | st[1] spare | st[2] started flag; st[3:] = L, R, L, R, ...
+P_POS = 0  #: play position, frames
+P_STARTED = 2  #: 1 once the first block has started at ``start_s``, else 0
+HEAD = 3  #: the file's samples start here, interleaved L, R, L, R, ...
 
 
 @rt_jit
@@ -15,13 +17,13 @@ def file_play(pp, pc, st, buf, n, sr):
     The first block starts at ``start_s``; at the end it loops to 0 when ``loop`` is on, else silence.
     """
     nf = (st.shape[0] - HEAD) // 2
-    if st[2] == 0.0:
+    if st[P_STARTED] == 0.0:
         pos = int(pc[2] * sr)
         if pos > nf:
             pos = nf
-        st[2] = 1.0
+        st[P_STARTED] = 1.0
     else:
-        pos = int(st[0])
+        pos = int(st[P_POS])
     loop = pc[1] >= 0.5
     g0 = 10.0 ** (pp[0] / 20.0)
     g1 = 10.0 ** (pc[0] / 20.0)
@@ -37,4 +39,4 @@ def file_play(pp, pc, st, buf, n, sr):
         buf[0, i] = st[HEAD + 2 * pos] * g
         buf[1, i] = st[HEAD + 2 * pos + 1] * g
         pos += 1
-    st[0] = pos
+    st[P_POS] = pos

@@ -9,8 +9,7 @@ coefficients were fitted for this project (least squares then iteratively reweig
 equiripple on a log-frequency grid). Output = ``I cos(theta) - Q sin(theta)``, ``theta`` advancing by
 ``2 pi shift_hz / sr`` per sample (ramped ``pp`` -> ``pc``). Components pushed below 0 Hz fold back.
 
-Parameters: ``0 shift_hz``. State: ``[0]`` oscillator phase (rad), ``[1:3]`` one-sample delays L/R,
-``[4:116]`` allpass memories (channel x chain x section x {x1, x2, y1, y2}).
+Parameters: ``0 shift_hz``. State slots (float64): the ``Q_*`` constants below.
 """
 
 from __future__ import annotations
@@ -27,7 +26,10 @@ CHAIN_Q = (0.20037277828357977, 0.5698429306731589, 0.8197862850643525, 0.932816
            0.9762998545773962, 0.9923013476592972, 0.9988304094141451)
 """Section coefficients of the quadrature chain (after one sample of delay)."""
 NSEC = 7
-STATE_SIZE = 4 + 2 * 2 * NSEC * 4
+Q_TH = 0  #: oscillator phase, rad (-pi..pi)
+Q_D1 = 1  #: one-sample delays before the quadrature chain, L then R (2 slots)
+Q_AP = 4  #: allpass memories: channel x chain x section x {x1, x2, y1, y2}, 2 * 2 * NSEC * 4 slots
+STATE_SIZE = Q_AP + 2 * 2 * NSEC * 4
 
 
 def freq_shift_state_size(sr: float, max_block: int) -> int:
@@ -52,7 +54,7 @@ def _chain(st, off, x, which):
 @rt_jit
 def freq_shift_process(pp, pc, st, buf, n, sr):
     """Shift every component of ``buf[:, :n]`` by ``shift_hz`` (Hz; pp/pc[0]) in place."""
-    th = st[0]
+    th = st[Q_TH]
     if not (th >= -10.0 and th <= 10.0):
         th = 0.0
     f0 = pp[0]
@@ -70,9 +72,9 @@ def freq_shift_process(pp, pc, st, buf, n, sr):
         si = math.sin(th)
         for ch in range(2):
             x = buf[ch, i]
-            base = 4 + ch * 2 * NSEC * 4
+            base = Q_AP + ch * 2 * NSEC * 4
             a = _chain(st, base, x, 0)
-            b = _chain(st, base + NSEC * 4, st[1 + ch], 1)
-            st[1 + ch] = x
+            b = _chain(st, base + NSEC * 4, st[Q_D1 + ch], 1)
+            st[Q_D1 + ch] = x
             buf[ch, i] = a * co - b * si
-    st[0] = th
+    st[Q_TH] = th

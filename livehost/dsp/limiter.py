@@ -1,6 +1,6 @@
 """Master section kernel: gain, a lookahead peak limiter, a hard ceiling and a mute ramp.
 
-The limiter looks ``st[0]`` samples ahead (1.5 ms): the gain it needs for every sample entering the
+The limiter looks ``L_LOOK`` samples ahead (1.5 ms): the gain it needs for every sample entering the
 lookahead window is min-held over the window (a monotonic deque: O(1) per sample), approached with a
 fast one-pole (time constant a fifth of the window) and released with ``release_ms``. Whatever
 residue remains is clamped at the ceiling, so no sample above the ceiling ever leaves.
@@ -18,10 +18,14 @@ from livehost.dsp.rt import rt_jit
 
 
 LOOKAHEAD_S = 0.0015
-# st[0] lookahead L (constant) | st[1] block min gain | st[2] envelope | st[3] delay-line position |
-# st[4] samples seen | st[5] deque head | st[6] deque tail; then the deque (values, sample indices)
-# and the two delay lines, r = L + 1 slots each
-HEAD = 8
+L_LOOK = 0  #: lookahead L, samples (constant)
+L_GMIN = 1  #: smallest gain of the last block, linear (read by the engine's limiter meter)
+L_ENV = 2  #: envelope: the gain applied, linear
+L_POS = 3  #: delay-line write position, slot 0..L
+L_IDX = 4  #: samples seen
+L_QH = 5  #: deque head: entries dropped, count
+L_QT = 6  #: deque tail: entries pushed, count
+HEAD = 8  #: the deque (values, then sample indices) and the two delay lines start here, L + 1 slots each
 
 
 def limiter_state_size(sr: float, max_block: int) -> int:
@@ -32,8 +36,8 @@ def limiter_state_size(sr: float, max_block: int) -> int:
 
 def limiter_init(st, sr: float, max_block: int) -> None:
     """Set the lookahead length (samples) and start with unity gain (no fade-in at start)."""
-    st[0] = float(int(round(LOOKAHEAD_S * sr)))
-    st[2] = 1.0
+    st[L_LOOK] = float(int(round(LOOKAHEAD_S * sr)))
+    st[L_ENV] = 1.0
 
 
 RELEASE_SNAP = 1e-9
@@ -54,19 +58,19 @@ def _under(buf, n, g0, g1, inv, c):
 def master_kernel(pp, pc, st, buf, n, sr):
     """Master: gain_db (dB), ceiling_db (dBFS), release_ms (ms), mute (0/1) — pp/pc[0..3].
 
-    Leaves the limited signal in ``buf[:, :n]`` and the smallest gain of the block in ``st[1]``.
+    Leaves the limited signal in ``buf[:, :n]`` and the smallest gain of the block in ``st[L_GMIN]``.
     """
-    L = int(st[0])
+    L = int(st[L_LOOK])
     r = L + 1
     qv = HEAD  # deque of (required gain, sample index), increasing gains from head to tail
     qi = HEAD + r
     dl = HEAD + 2 * r
     dr = HEAD + 3 * r
-    env = st[2]
-    pos = int(st[3])
-    idx = int(st[4])
-    qh = int(st[5])
-    qt = int(st[6])
+    env = st[L_ENV]
+    pos = int(st[L_POS])
+    idx = int(st[L_IDX])
+    qh = int(st[L_QH])
+    qt = int(st[L_QT])
     g0 = 10.0 ** (pp[0] / 20.0)
     g1 = 10.0 ** (pc[0] / 20.0)
     c = 10.0 ** (pc[1] / 20.0)
@@ -97,11 +101,11 @@ def master_kernel(pp, pc, st, buf, n, sr):
             st[qv + hi] = 1.0
             st[qi + hi] = idx + n - 1
             qt = qh + 1
-        st[1] = 1.0
-        st[3] = pos
-        st[4] = idx + n
-        st[5] = qh
-        st[6] = qt
+        st[L_GMIN] = 1.0
+        st[L_POS] = pos
+        st[L_IDX] = idx + n
+        st[L_QH] = qh
+        st[L_QT] = qt
         return
     for i in range(n):
         t = (i + 1) * inv
@@ -161,9 +165,9 @@ def master_kernel(pp, pc, st, buf, n, sr):
         buf[0, i] = yl * m
         buf[1, i] = yr * m
         pos = rd
-    st[1] = gmin
-    st[2] = env
-    st[3] = pos
-    st[4] = idx
-    st[5] = qh
-    st[6] = qt
+    st[L_GMIN] = gmin
+    st[L_ENV] = env
+    st[L_POS] = pos
+    st[L_IDX] = idx
+    st[L_QH] = qh
+    st[L_QT] = qt

@@ -12,13 +12,8 @@ Shared pieces:
 - Outputs are 100% wet (the delayed / allpassed signal only): the engine's ``wet`` mix (default
   0.5) adds the dry signal, which is what makes the flanger's comb and the phaser's notches.
 
-State layouts (float64 slots)::
-
-    chorus/flanger: st[0] c, st[1] s, st[2] write index, st[3:5] last outputs (L, R),
-                    st[5:8] spare, st[8:24] per-voice rotations (cosL, sinL, cosR, sinR) x 4,
-                    st[24:24+N] left ring, st[24+N:24+2N] right ring (N a power of two)
-    phaser:         st[0] c, st[1] s, st[2:4] last outputs (L, R), st[4:6] current allpass
-                    coefficients (L, R), st[6:30] allpass memories (12 stages L, 12 stages R)
+State layouts (float64 slots): the ``LFO_*`` slots are shared, then ``M_*`` for chorus/flanger and
+``P_*`` for the phaser.
 """
 
 from __future__ import annotations
@@ -28,12 +23,24 @@ import math
 from livehost.dsp.rt import rt_jit
 
 
-HEAD = 24
+LFO_C = 0  #: LFO phasor cosine (unit, renormalised per block)
+LFO_S = 1  #: LFO phasor sine: the LFO value, -1..1
+M_W = 2  #: chorus/flanger: ring write index, samples 0..N-1
+M_YL = 3  #: chorus/flanger: last left output
+M_YR = 4  #: chorus/flanger: last right output
+M_ROT = 8  #: chorus/flanger: per-voice phase rotations (cosL, sinL, cosR, sinR) x 4 voices, 16 slots
+HEAD = 24  #: chorus/flanger: left ring (N slots, N a power of two), then right ring (N slots)
+P_YL = 2  #: phaser: last left output
+P_YR = 3  #: phaser: last right output
+P_AL = 4  #: phaser: current left allpass coefficient
+P_AR = 5  #: phaser: current right allpass coefficient
+P_ZL = 6  #: phaser: left allpass memories, MAX_STAGES slots
 CHORUS_MAX_MS = 80.0  # centre (<= 40 ms) + depth (<= 20 ms) + margin
 FLANGER_MAX_MS = 25.0  # centre (<= 10 ms) * (1 + depth <= 1) + margin
 PHASER_STAGES = ("2", "4", "6", "8", "12")
 MAX_STAGES = 12
-PHASER_STATE = 6 + 2 * MAX_STAGES
+P_ZR = P_ZL + MAX_STAGES  #: phaser: right allpass memories, MAX_STAGES slots
+PHASER_STATE = P_ZL + 2 * MAX_STAGES
 MIN_DELAY = 2.0  # samples: the cubic interpolator needs one sample after the read point
 SUBP = 16  # phaser coefficient update interval (frames)
 
@@ -79,9 +86,9 @@ def read_cubic(st, base, mask, w, d):
 
 @rt_jit
 def _lfo_start(st, rate_hz, sr):
-    """Load and renormalise the LFO phasor from st[0:2]; return (c, s, cos w, sin w)."""
-    c = st[0]
-    s = st[1]
+    """Load and renormalise the LFO phasor from st[LFO_C], st[LFO_S]; return (c, s, cos w, sin w)."""
+    c = st[LFO_C]
+    s = st[LFO_S]
     m = c * c + s * s
     if not (m > 0.25):  # fresh or reset state (also catches NaN)
         c = 1.0
@@ -109,17 +116,17 @@ def _moddelay(pp, pc, st, buf, n, sr, voices, rate, d0, d1, dp0, dp1, fb, rsprea
     c, s, cw, sw = _lfo_start(st, rate, sr)
     for v in range(voices):
         ph = 2.0 * math.pi * v / voices
-        st[8 + 4 * v] = math.cos(ph)
-        st[9 + 4 * v] = math.sin(ph)
-        st[10 + 4 * v] = math.cos(ph + rspread)
-        st[11 + 4 * v] = math.sin(ph + rspread)
-    w = int(st[2]) & mask
-    ml = st[3]
-    mr = st[4]
+        st[M_ROT + 4 * v] = math.cos(ph)
+        st[M_ROT + 1 + 4 * v] = math.sin(ph)
+        st[M_ROT + 2 + 4 * v] = math.cos(ph + rspread)
+        st[M_ROT + 3 + 4 * v] = math.sin(ph + rspread)
+    w = int(st[M_W]) & mask
+    ml = st[M_YL]
+    mr = st[M_YR]
     inv = 1.0 / n if n > 0 else 0.0
     gv = 1.0 / voices
-    r1c = st[10]
-    r1s = st[11]
+    r1c = st[M_ROT + 2]
+    r1s = st[M_ROT + 3]
     for i in range(n):
         t = (i + 1) * inv
         dc = d0 + (d1 - d0) * t
@@ -132,7 +139,7 @@ def _moddelay(pp, pc, st, buf, n, sr, voices, rate, d0, d1, dp0, dp1, fb, rsprea
             al = 0.0
             ar = 0.0
             for v in range(voices):
-                k = 8 + 4 * v
+                k = M_ROT + 4 * v
                 sl = s * st[k] + c * st[k + 1]
                 sr_ = s * st[k + 2] + c * st[k + 3]
                 dl = max(MIN_DELAY, dc + dd * sl)
@@ -151,11 +158,11 @@ def _moddelay(pp, pc, st, buf, n, sr, voices, rate, d0, d1, dp0, dp1, fb, rsprea
         s = s * cw + c * sw
         c = cn
         w = (w + 1) & mask
-    st[0] = c
-    st[1] = s
-    st[2] = float(w)
-    st[3] = ml
-    st[4] = mr
+    st[LFO_C] = c
+    st[LFO_S] = s
+    st[M_W] = float(w)
+    st[M_YL] = ml
+    st[M_YR] = mr
 
 
 @rt_jit
@@ -206,15 +213,15 @@ def phaser_kernel(pp, pc, st, buf, n, sr):
     cr = math.cos(rs)
     sr_off = math.sin(rs)
     fb = pc[3]
-    yl = st[2]
-    yr = st[3]
-    al = st[4]
-    ar = st[5]
+    yl = st[P_YL]
+    yr = st[P_YR]
+    al = st[P_AL]
+    ar = st[P_AR]
     if al == 0.0 and ar == 0.0:  # fresh state: start on the current coefficient (no ramp from 0)
         al = allpass_coef(pc[1] * 2.0 ** (pc[2] * s), sr)
         ar = allpass_coef(pc[1] * 2.0 ** (pc[2] * (s * cr + c * sr_off)), sr)
-    ZL = 6
-    ZR = 6 + MAX_STAGES
+    ZL = P_ZL
+    ZR = P_ZR
     inv = 1.0 / n
     i0 = 0
     while i0 < n:
@@ -258,9 +265,9 @@ def phaser_kernel(pp, pc, st, buf, n, sr):
         al = al1
         ar = ar1
         i0 = i1
-    st[0] = c
-    st[1] = s
-    st[2] = yl
-    st[3] = yr
-    st[4] = al
-    st[5] = ar
+    st[LFO_C] = c
+    st[LFO_S] = s
+    st[P_YL] = yl
+    st[P_YR] = yr
+    st[P_AL] = al
+    st[P_AR] = ar

@@ -16,16 +16,8 @@ Processing is block-wise: each channel's combs run four at a time over the whole
 low-pass memories in registers, four independent recurrences interleaved) and accumulate into a
 scratch row; then the allpasses run in series over that row.
 
-State layout (float64 slots)::
-
-    constants:  [0:16] comb buffer offsets (L 0..7, R 8..15), [16:32] comb max lengths,
-                [32:40] allpass offsets, [40:48] allpass max lengths, [48] predelay ring offset,
-                [49] predelay ring size (power of two), [50] max_block
-    dynamic D=51: [D] cached size, [D+1] cached decay_s, [D+4:D+20] comb lengths,
-                [D+20:D+36] comb gains, [D+36:D+52] comb input gains, [D+52:D+60] allpass lengths,
-                [D+60:D+76] comb indices, [D+76:D+92] comb low-pass memories,
-                [D+92:D+100] allpass indices, [D+100] predelay write index,
-                [D+104 : +3*max_block] scratch (input, left sum, right sum), then the lines.
+State slots (float64): the ``R_*`` constants below (per-line groups: combs L 0..7, R 8..15;
+allpasses L 0..3, R 4..7), the scratch rows, then the lines.
 """
 
 from __future__ import annotations
@@ -40,9 +32,26 @@ ALLPASSES = (601, 487, 379, 251)
 SPREAD = 29
 AP_GAIN = 0.5
 MAX_PREDELAY_MS = 250.0
-RESET_FROM = 51
-D = 51
-SCR = D + 104
+R_COMB_OFF = 0  #: comb line offsets in ``st``, 16 slots (constant)
+R_COMB_MAX = 16  #: comb maximum lengths, samples, 16 slots (constant)
+R_AP_OFF = 32  #: allpass line offsets in ``st``, 8 slots (constant)
+R_AP_MAX = 40  #: allpass maximum lengths, samples, 8 slots (constant)
+R_PRE_OFF = 48  #: predelay ring offset in ``st`` (constant)
+R_PRE_SIZE = 49  #: predelay ring size, samples, a power of two (constant)
+R_MAXB = 50  #: max_block, frames (constant)
+RESET_FROM = 51  #: the NaN guard zeroes the slots from here on (the constants above stay)
+D = 51  #: the dynamic slots start here
+R_SIZE = D  #: the size (0..1) the lengths were computed for
+R_DECAY = D + 1  #: the decay_s (s) the gains were computed for
+R_CLEN = D + 4  #: comb lengths, samples, 16 slots
+R_CG = D + 20  #: comb feedback gains, 16 slots
+R_CIN = D + 36  #: comb input gains, 16 slots
+R_APLEN = D + 52  #: allpass lengths, samples, 8 slots
+R_CIDX = D + 60  #: comb read/write indices, samples, 16 slots
+R_CLP = D + 76  #: comb low-pass memories, 16 slots
+R_APIDX = D + 92  #: allpass indices, samples, 8 slots
+R_PW = D + 100  #: predelay ring write index, samples
+SCR = D + 104  #: scratch rows (input, left sum, right sum: max_block slots each), then the lines
 
 
 def _lengths(sr: float, max_block: int):
@@ -66,16 +75,16 @@ def reverb_init(st, sr: float, max_block: int) -> None:
     comb, ap, pre = _lengths(sr, max_block)
     off = SCR + 3 * max_block
     for k in range(16):
-        st[k] = off
-        st[16 + k] = comb[k]
+        st[R_COMB_OFF + k] = off
+        st[R_COMB_MAX + k] = comb[k]
         off += comb[k]
     for k in range(8):
-        st[32 + k] = off
-        st[40 + k] = ap[k]
+        st[R_AP_OFF + k] = off
+        st[R_AP_MAX + k] = ap[k]
         off += ap[k]
-    st[48] = off
-    st[49] = pre
-    st[50] = max_block
+    st[R_PRE_OFF] = off
+    st[R_PRE_SIZE] = pre
+    st[R_MAXB] = max_block
 
 
 @rt_jit
@@ -84,22 +93,22 @@ def _update(st, size, decay_s, sr):
     scale = 0.3 + 0.7 * min(max(size, 0.0), 1.0)
     rt = max(decay_s, 0.01)
     for k in range(16):
-        L = max(4, min(int(st[16 + k]), int(round(st[16 + k] * scale))))
-        st[D + 4 + k] = L
+        L = max(4, min(int(st[R_COMB_MAX + k]), int(round(st[R_COMB_MAX + k] * scale))))
+        st[R_CLEN + k] = L
         g = 10.0 ** (-3.0 * L / (rt * sr))
-        st[D + 20 + k] = g
-        st[D + 36 + k] = math.sqrt((1.0 - g * g) / 8.0)
-        idx = int(st[D + 60 + k])
+        st[R_CG + k] = g
+        st[R_CIN + k] = math.sqrt((1.0 - g * g) / 8.0)
+        idx = int(st[R_CIDX + k])
         if idx >= L:
-            st[D + 60 + k] = float(idx % L)
+            st[R_CIDX + k] = float(idx % L)
     for k in range(8):
-        L = max(4, min(int(st[40 + k]), int(round(st[40 + k] * scale))))
-        st[D + 52 + k] = L
-        idx = int(st[D + 92 + k])
+        L = max(4, min(int(st[R_AP_MAX + k]), int(round(st[R_AP_MAX + k] * scale))))
+        st[R_APLEN + k] = L
+        idx = int(st[R_APIDX + k])
         if idx >= L:
-            st[D + 92 + k] = float(idx % L)
-    st[D] = size
-    st[D + 1] = decay_s
+            st[R_APIDX + k] = float(idx % L)
+    st[R_SIZE] = size
+    st[R_DECAY] = decay_s
 
 
 @rt_jit
@@ -110,30 +119,30 @@ def _comb4(st, k, x0, acc, n, damp):
     Four independent feedback recurrences interleave, so their latencies overlap; the block is cut
     into segments in which no line wraps, so the inner loop has no index arithmetic beyond ``+ j``.
     """
-    o0 = int(st[k])
-    o1 = int(st[k + 1])
-    o2 = int(st[k + 2])
-    o3 = int(st[k + 3])
-    L0 = int(st[D + 4 + k])
-    L1 = int(st[D + 5 + k])
-    L2 = int(st[D + 6 + k])
-    L3 = int(st[D + 7 + k])
-    g0 = st[D + 20 + k]
-    g1 = st[D + 21 + k]
-    g2 = st[D + 22 + k]
-    g3 = st[D + 23 + k]
-    h0 = st[D + 36 + k]
-    h1 = st[D + 37 + k]
-    h2 = st[D + 38 + k]
-    h3 = st[D + 39 + k]
-    i0 = int(st[D + 60 + k])
-    i1 = int(st[D + 61 + k])
-    i2 = int(st[D + 62 + k])
-    i3 = int(st[D + 63 + k])
-    f0 = st[D + 76 + k]
-    f1 = st[D + 77 + k]
-    f2 = st[D + 78 + k]
-    f3 = st[D + 79 + k]
+    o0 = int(st[R_COMB_OFF + k])
+    o1 = int(st[R_COMB_OFF + 1 + k])
+    o2 = int(st[R_COMB_OFF + 2 + k])
+    o3 = int(st[R_COMB_OFF + 3 + k])
+    L0 = int(st[R_CLEN + k])
+    L1 = int(st[R_CLEN + 1 + k])
+    L2 = int(st[R_CLEN + 2 + k])
+    L3 = int(st[R_CLEN + 3 + k])
+    g0 = st[R_CG + k]
+    g1 = st[R_CG + 1 + k]
+    g2 = st[R_CG + 2 + k]
+    g3 = st[R_CG + 3 + k]
+    h0 = st[R_CIN + k]
+    h1 = st[R_CIN + 1 + k]
+    h2 = st[R_CIN + 2 + k]
+    h3 = st[R_CIN + 3 + k]
+    i0 = int(st[R_CIDX + k])
+    i1 = int(st[R_CIDX + 1 + k])
+    i2 = int(st[R_CIDX + 2 + k])
+    i3 = int(st[R_CIDX + 3 + k])
+    f0 = st[R_CLP + k]
+    f1 = st[R_CLP + 1 + k]
+    f2 = st[R_CLP + 2 + k]
+    f3 = st[R_CLP + 3 + k]
     a = 1.0 - damp
     i = 0
     while i < n:
@@ -173,22 +182,22 @@ def _comb4(st, k, x0, acc, n, damp):
             i2 = 0
         if i3 >= L3:
             i3 = 0
-    st[D + 60 + k] = i0
-    st[D + 61 + k] = i1
-    st[D + 62 + k] = i2
-    st[D + 63 + k] = i3
-    st[D + 76 + k] = f0
-    st[D + 77 + k] = f1
-    st[D + 78 + k] = f2
-    st[D + 79 + k] = f3
+    st[R_CIDX + k] = i0
+    st[R_CIDX + 1 + k] = i1
+    st[R_CIDX + 2 + k] = i2
+    st[R_CIDX + 3 + k] = i3
+    st[R_CLP + k] = f0
+    st[R_CLP + 1 + k] = f1
+    st[R_CLP + 2 + k] = f2
+    st[R_CLP + 3 + k] = f3
 
 
 @rt_jit
 def _allpass(st, k, acc, n):
     """Run Schroeder allpass k in place over st[acc:acc+n]."""
-    off = int(st[32 + k])
-    L = int(st[D + 52 + k])
-    idx = int(st[D + 92 + k])
+    off = int(st[R_AP_OFF + k])
+    L = int(st[R_APLEN + k])
+    idx = int(st[R_APIDX + k])
     i = 0
     while i < n:
         m = min(n - i, L - idx)
@@ -203,7 +212,7 @@ def _allpass(st, k, acc, n):
         idx += m
         if idx >= L:
             idx = 0
-    st[D + 92 + k] = idx
+    st[R_APIDX + k] = idx
 
 
 @rt_jit
@@ -212,17 +221,17 @@ def reverb_kernel(pp, pc, st, buf, n, sr):
     width (0..1) in pp/pc[0..4]; ``pc`` used once per block (lengths/gains cached)."""
     if n <= 0:
         return
-    if st[D] != pc[0] or st[D + 1] != pc[2]:
+    if st[R_SIZE] != pc[0] or st[R_DECAY] != pc[2]:
         _update(st, pc[0], pc[2], sr)
     damp = min(max(pc[1], 0.0), 1.0) * 0.7
-    mb = int(st[50])
+    mb = int(st[R_MAXB])
     X = SCR
     AL = SCR + mb
     AR = SCR + 2 * mb
     # predelay ring (mono input)
-    poff = int(st[48])
-    pmask = int(st[49]) - 1
-    pw = int(st[D + 100])
+    poff = int(st[R_PRE_OFF])
+    pmask = int(st[R_PRE_SIZE]) - 1
+    pw = int(st[R_PW])
     pd = int(round(min(max(pc[3], 0.0), MAX_PREDELAY_MS) * 1e-3 * sr))
     for i in range(n):
         st[poff + ((pw + i) & pmask)] = 0.5 * (buf[0, i] + buf[1, i])
@@ -230,7 +239,7 @@ def reverb_kernel(pp, pc, st, buf, n, sr):
         st[X + i] = st[poff + ((pw + i - pd) & pmask)]
         st[AL + i] = 0.0
         st[AR + i] = 0.0
-    st[D + 100] = float((pw + n) & pmask)
+    st[R_PW] = float((pw + n) & pmask)
     _comb4(st, 0, X, AL, n, damp)
     _comb4(st, 4, X, AL, n, damp)
     _comb4(st, 8, X, AR, n, damp)

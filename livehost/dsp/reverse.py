@@ -7,11 +7,7 @@ the two weights sum to exactly 1, so the joins are raised-cosine crossfades with
 sample is between 0 and 2 windows old; the grain centre (full weight) is one window old, which is the
 reported latency.
 
-Parameters: ``0 window_ms``. State::
-
-    [0] ring length (samples per channel)   -- reset_from = 4 --
-    [4] sample counter  [5] phase of grain A (0..1; grain B = A + 0.5)  [6] start of A  [7] start of B
-    [8 : 8+L] ring L   [8+L : 8+2L] ring R
+Parameters: ``0 window_ms``. State slots (float64): the ``V_*`` constants below, then the rings.
 """
 
 from __future__ import annotations
@@ -23,8 +19,13 @@ from livehost.dsp.rt import rt_jit
 
 MIN_WINDOW_MS = 50.0
 MAX_WINDOW_MS = 2000.0
-RESET_FROM = 4
-_HDR = 8
+V_LEN = 0  #: ring length per channel, samples (constant)
+RESET_FROM = 4  #: the NaN guard zeroes the slots from here on (the constant above stays)
+V_CNT = 4  #: sample counter, samples
+V_PH = 5  #: phase of grain A, 0..1 (grain B is A + 0.5)
+V_SA = 6  #: start of grain A, sample counter value
+V_SB = 7  #: start of grain B, sample counter value
+_HDR = 8  #: left ring (ring length slots), then right ring
 
 
 def _ring_len(sr: float, max_block: int) -> int:
@@ -38,7 +39,7 @@ def reverse_state_size(sr: float, max_block: int) -> int:
 
 def reverse_init(st, sr: float, max_block: int) -> None:
     """Store the ring length (samples) for ``sr`` Hz."""
-    st[0] = _ring_len(sr, max_block)
+    st[V_LEN] = _ring_len(sr, max_block)
 
 
 def reverse_latency(values: dict, sr: float) -> int:
@@ -50,15 +51,15 @@ def reverse_latency(values: dict, sr: float) -> int:
 @rt_jit
 def reverse_process(pp, pc, st, buf, n, sr):
     """Reverse ``buf[:, :n]`` in place (window ``window_ms`` in ms, pp/pc[0], ramped over the block)."""
-    L = int(st[0])
+    L = int(st[V_LEN])
     if L < 16 or n <= 0:
         return
     offl = _HDR
     offr = _HDR + L
-    cnt = st[4]
-    ph = st[5]
-    sa = st[6]
-    sb = st[7]
+    cnt = st[V_CNT]
+    ph = st[V_PH]
+    sa = st[V_SA]
+    sb = st[V_SB]
     if not (ph >= 0.0 and ph < 1.0):
         ph = 0.0
     w0 = min(max(pp[0], MIN_WINDOW_MS), MAX_WINDOW_MS) * 1e-3 * sr
@@ -100,7 +101,7 @@ def reverse_process(pp, pc, st, buf, n, sr):
             nb -= 1.0
         if nb < phb:  # grain B wrapped
             sb = cnt
-    st[4] = cnt
-    st[5] = ph
-    st[6] = sa
-    st[7] = sb
+    st[V_CNT] = cnt
+    st[V_PH] = ph
+    st[V_SA] = sa
+    st[V_SB] = sb

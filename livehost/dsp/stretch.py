@@ -47,10 +47,25 @@ MAX_SR = 192000.0
 GMAX = 2 * int(round(GRAIN_S * MAX_SR / 2.0))
 MODES = ("granular", "tape")
 
+S_CAP = 0  #: ring capacity per channel, samples (constant)
+S_G = 1  #: grain length G, samples (constant)
+S_OFFLINE = 2  #: 1 offline (ring pre-loaded, no jumps), 0 live (constant)
+S_MAXLAG = 3  #: longest lag behind the input before a jump to the present, samples (constant)
+S_JUMP = 4  #: how far back a caught-up play position jumps, samples (constant)
+S_XF = 5  #: tape-mode jump crossfade length, samples (constant)
 _HDR = 8
-_WIN_OFF = _HDR
-RESET_FROM = _HDR + GMAX
-_DYN = 16
+_WIN_OFF = _HDR  #: the grain's Hann window, G slots (constant)
+RESET_FROM = _HDR + GMAX  #: the NaN guard zeroes the slots from here on (the constants above stay)
+S_WC = RESET_FROM  #: frames recorded, samples
+S_RP = RESET_FROM + 1  #: granular play position, input samples
+S_HC = RESET_FROM + 2  #: granular output position in the current hop, 0..G/2 - 1
+S_START = RESET_FROM + 3  #: start of the last grain, input samples
+S_TA = RESET_FROM + 4  #: tape read head, input samples
+S_TB = RESET_FROM + 5  #: tape head being crossfaded out after a jump, input samples
+S_XR = RESET_FROM + 6  #: tape crossfade remaining, samples
+S_GRAINED = RESET_FROM + 7  #: 1 once the first grain has been made, else 0
+S_TAPED = RESET_FROM + 8  #: 1 once the tape head has been placed, else 0
+_DYN = 16  #: after RESET_FROM + _DYN: the rings (L, R), the accumulator (2 G), the output fifo (G)
 
 
 def grain_len(sr: float) -> int:
@@ -74,12 +89,12 @@ def stretch_state_size(sr: float, max_block: int) -> int:
 
 def _init(st, sr: float, capacity: int, offline: bool, max_block: int = 1024) -> None:
     g = grain_len(sr)
-    st[0] = capacity
-    st[1] = g
-    st[2] = 1.0 if offline else 0.0
-    st[3] = LIVE_BUFFER_S * sr
-    st[4] = JUMP_S * sr
-    st[5] = XFADE_S * sr
+    st[S_CAP] = capacity
+    st[S_G] = g
+    st[S_OFFLINE] = 1.0 if offline else 0.0
+    st[S_MAXLAG] = LIVE_BUFFER_S * sr
+    st[S_JUMP] = JUMP_S * sr
+    st[S_XF] = XFADE_S * sr
     t = np.arange(g)
     st[_WIN_OFF:_WIN_OFF + g] = 0.5 - 0.5 * np.cos(2.0 * np.pi * t / g)
 
@@ -105,7 +120,7 @@ def _grain(st, C, G, rp, have_prev):
     ts = int(math.floor(rp - ha))
     best = 0
     if have_prev:
-        cont = int(st[R + 3]) + ha
+        cont = int(st[S_START]) + ha
         # coarse search: every 4th lag, every 4th sample
         bs = -1e300
         for dl in range(-dmax, dmax + 1, 4):
@@ -146,14 +161,14 @@ def _grain(st, C, G, rp, have_prev):
 @rt_jit
 def stretch_process(pp, pc, st, buf, n, sr):
     """Time-stretch ``buf[:, :n]`` in place (granular ``factor`` / tape ``speed``; see module doc)."""
-    C = int(st[0])
-    G = int(st[1])
+    C = int(st[S_CAP])
+    G = int(st[S_G])
     if C < 64 or G < 8 or n <= 0:
         return
-    offline = st[2] >= 0.5
-    maxlag = st[3]
-    jump = st[4]
-    xf = st[5]
+    offline = st[S_OFFLINE] >= 0.5
+    maxlag = st[S_MAXLAG]
+    jump = st[S_JUMP]
+    xf = st[S_XF]
     R = RESET_FROM
     o_ring = R + _DYN
     o_acc = o_ring + 2 * C
@@ -174,14 +189,14 @@ def stretch_process(pp, pc, st, buf, n, sr):
         speed = 4.0
     if tape:
         frozen = False
-    wc = st[R + 0]
-    rp = st[R + 1]
-    hc = int(st[R + 2])
+    wc = st[S_WC]
+    rp = st[S_RP]
+    hc = int(st[S_HC])
     if hc < 0 or hc >= ha:
         hc = 0
-    ta = st[R + 4]
-    tb = st[R + 5]
-    xr = st[R + 6]
+    ta = st[S_TA]
+    tb = st[S_TB]
+    xr = st[S_XR]
     minlag_g = ha + dmax + 4.0
     minlag_t = 4.0 * xf + 8.0
     for i in range(n):
@@ -193,9 +208,9 @@ def stretch_process(pp, pc, st, buf, n, sr):
         if tape:
             if not offline:
                 lag = wc - ta
-                if st[R + 8] < 0.5:  # first use: start just behind the input, no crossfade
+                if st[S_TAPED] < 0.5:  # first use: start just behind the input, no crossfade
                     ta = wc - minlag_t
-                    st[R + 8] = 1.0
+                    st[S_TAPED] = 1.0
                 elif xr <= 0.0 and (lag < minlag_t or lag > maxlag or lag != lag):
                     tb = ta
                     xr = xf
@@ -226,15 +241,15 @@ def stretch_process(pp, pc, st, buf, n, sr):
                     rp += ha / factor
                 if not offline:
                     lag = wc - rp
-                    if st[R + 7] < 0.5:  # first grain: start just behind the input
+                    if st[S_GRAINED] < 0.5:  # first grain: start just behind the input
                         rp = wc - minlag_g
                     elif lag < minlag_g or lag != lag:
                         # caught up: jump back JUMP_S, or as far as has been recorded
                         rp = wc - max(min(jump, maxlag, wc - minlag_g), 2.0 * minlag_g)
                     elif lag > maxlag:
                         rp = wc - minlag_g
-                st[R + 3] = _grain(st, C, G, rp, st[R + 7] >= 0.5)
-                st[R + 7] = 1.0
+                st[S_START] = _grain(st, C, G, rp, st[S_GRAINED] >= 0.5)
+                st[S_GRAINED] = 1.0
                 for j in range(ha):
                     st[o_fifo + j] = st[o_acc + j]
                     st[o_fifo + ha + j] = st[o_acc + G + j]
@@ -244,12 +259,12 @@ def stretch_process(pp, pc, st, buf, n, sr):
                         st[oa + j] = st[oa + j + ha]
                     for j in range(G - ha, G):
                         st[oa + j] = 0.0
-    st[R + 0] = wc
-    st[R + 1] = rp
-    st[R + 2] = hc
-    st[R + 4] = ta
-    st[R + 5] = tb
-    st[R + 6] = xr
+    st[S_WC] = wc
+    st[S_RP] = rp
+    st[S_HC] = hc
+    st[S_TA] = ta
+    st[S_TB] = tb
+    st[S_XR] = xr
 
 
 def _run_offline(x, sr: float, pv: np.ndarray, out_len: int, drop: int, rp0: float, block: int) -> np.ndarray:
@@ -266,9 +281,9 @@ def _run_offline(x, sr: float, pv: np.ndarray, out_len: int, drop: int, rp0: flo
     o_ring = R + _DYN
     st[o_ring:o_ring + n_in] = x[:, 0]
     st[o_ring + cap:o_ring + cap + n_in] = x[:, 1]
-    st[R + 0] = n_in
-    st[R + 1] = rp0
-    st[R + 4] = 0.0
+    st[S_WC] = n_in
+    st[S_RP] = rp0
+    st[S_TA] = 0.0
     buf = np.zeros((2, block), np.float64)
     y = np.empty((total, 2), np.float64)
     for s in range(0, total, block):

@@ -49,7 +49,7 @@ import numpy as np
 
 from livehost.dsp.osc import FHI_FRACTION, K_LEVELS, LUT_N, N_LEVELS, N_WAVES, TAB_N, TAB_W, cached_tables, level_lut
 from livehost.dsp.rt import rt_jit
-from livehost.dsp.midi_events import MAX_BLOCK_EVENTS, MIDI_HEAD, PANIC_STATUS
+from livehost.dsp.midi_events import MAX_BLOCK_EVENTS, MIDI_COUNT, MIDI_EV, MIDI_HEAD, MIDI_W, PANIC_STATUS
 
 # ---- parameters (declaration order in livehost.nodes.synth) --------------------------------------
 PARAM_NAMES = (
@@ -660,14 +660,14 @@ def synth_process(pp, pc, st, buf, n, sr):
     out = buf[0]
     for i in range(n):
         out[i] = 0.0
-    cnt = int(st[0])
+    cnt = int(st[MIDI_COUNT])
     if cnt > MAX_BLOCK_EVENTS:
         cnt = MAX_BLOCK_EVENTS
     ev = 0
     s = 0
     while s < n or ev < cnt:
-        while ev < cnt and (int(st[1 + 4 * ev]) <= s or s >= n):
-            b = 1 + 4 * ev
+        while ev < cnt and (int(st[MIDI_EV + MIDI_W * ev]) <= s or s >= n):
+            b = MIDI_EV + MIDI_W * ev
             _event(st, int(st[b + 1]), int(st[b + 2]), int(st[b + 3]), nv, mpe, tb, glide_on, steal_dec,
                    kill_dec, r_frames, fr_frames)
             ev += 1
@@ -677,7 +677,7 @@ def synth_process(pp, pc, st, buf, n, sr):
         if end > n:
             end = n
         if ev < cnt:
-            nxt = int(st[1 + 4 * ev])
+            nxt = int(st[MIDI_EV + MIDI_W * ev])
             if nxt < end:
                 end = nxt
         m = end - s

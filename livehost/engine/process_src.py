@@ -17,7 +17,7 @@ from livehost.dsp.compdelay import C_CAP, C_HEAD, C_TARGET, comp_delay
 from livehost.dsp.cptr import (
     call_i32_ppu32, call_i32_pu32pz, call_p_pu32, call_u32_p, call_void_p, f32_ptr, f64_ptr, i64_ptr, peek_u8,
 )
-from livehost.dsp.limiter import master_kernel
+from livehost.dsp.limiter import L_GMIN, master_kernel
 from livehost.dsp.rt import rt_jit
 from livehost.engine.clock import monotonic_ns
 from livehost.engine.layout import (
@@ -411,8 +411,8 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
     if bad > 0:
         a[H_NONFINITE_OUT] += bad
     master_kernel(a[mp + 2 * mnp + P_OWN:mp + 3 * mnp], a[mp + mnp + P_OWN:mp + 2 * mnp], mst, main, n, sr)
-    if mst[1] < a[H_LIM_MIN]:
-        a[H_LIM_MIN] = mst[1]
+    if mst[L_GMIN] < a[H_LIM_MIN]:
+        a[H_LIM_MIN] = mst[L_GMIN]
     # one pass after the master: non-finite guard (cannot trigger after the clamp; belt and braces),
     # master meter, device output (mono devices get the mid signal), analysis tap (input mid, output L, R)
     tb = int(a[H_TAP])

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from livehost.dsp.run import new_state, param_vector, run_kernel
-from livehost.dsp.stretch import LIVE_BUFFER_S, RESET_FROM, grain_len, stretch_offline, tape_offline
+from livehost.dsp.stretch import LIVE_BUFFER_S, S_RP, S_TA, S_WC, grain_len, stretch_offline, tape_offline
 from livehost.nodes import load_all
 
 NT = load_all()["stretch"]
@@ -86,7 +86,7 @@ def run_live(x, sr, block, schedule):
         NT.kernel(prev, cur, st, buf, m, sr)
         y[s:s + m] = buf[:, :m].T
         tape = cur[2] >= 0.5
-        lags.append(st[RESET_FROM] - st[RESET_FROM + (4 if tape else 1)])
+        lags.append(st[S_WC] - st[S_TA if tape else S_RP])
         prev = cur
     return y, np.array(lags)
 
