@@ -134,9 +134,21 @@ def measure_take(measure: Callable[[], dict], seconds: float, control: Control, 
             "control_xruns": int(before["xruns"]) + int(after["xruns"])}
 
 
+XRUN_SHARE = 0.02
+"""...or, where more, 2 % of the patch's callbacks beyond the control: on a noisy spell of this VM the
+patch's count grows with its own callback time (a longer callback is more often caught by the host's
+steal), not only with the server's noise.  Measured 2026-12-02, host idle but for the test, ~1.5 %
+steal: the default patch on the *previous* main (2f8c426) saw 27-55 flagged callbacks in 2 211-2 243
+(6 s, 1.2-2.5 %), this main 31-50 in 2 212-2 227; the generator and genre patches 39-97 in ~3 000-3 700
+against empty controls of 6-21.  A callback that takes the GIL is flagged in 60-94 % of its callbacks:
+far beyond either bound."""
+
+
 def take_ok(take: dict) -> bool:
-    """The patch saw at most :data:`XRUN_MARGIN` flagged callbacks more than its control."""
-    return take["patch_xruns"] <= take["control_xruns"] + XRUN_MARGIN
+    """The patch saw at most :data:`XRUN_MARGIN` flagged callbacks more than its control, or at most
+    :data:`XRUN_SHARE` of its callbacks more, whichever allows more."""
+    allowed = max(XRUN_MARGIN, int(XRUN_SHARE * int(take["patch"].get("callbacks", 0))))
+    return take["patch_xruns"] <= take["control_xruns"] + allowed
 
 
 def controlled_takes(measure: Callable[[], dict], seconds: float,
@@ -161,7 +173,7 @@ def takes_summary(takes: list[dict]) -> str:
         load = (f", load p99 {s['dsp_load_p99']:.4f} max {s['dsp_load_max']:.4f}" if "dsp_load_p99" in s else "")
         return f"{s.get('xruns')} flagged (jack {s.get('jack_xruns')}) in {s.get('callbacks')} callbacks{load}"
 
-    lines = [f"judgement: patch flagged <= control flagged + {XRUN_MARGIN}"]
+    lines = [f"judgement: patch flagged <= control flagged + max({XRUN_MARGIN}, {XRUN_SHARE:.0%} of the patch's callbacks)"]
     for i, t in enumerate(takes, 1):
         verdict = "pass" if take_ok(t) else "FAIL"
         lines.append(f"take {i} ({verdict}): patch {t['patch_xruns']} vs control {t['control_xruns']}; "
