@@ -144,6 +144,15 @@ def test_note_onsets_are_sample_accurate(tmp_path):
         assert (delay == best["expect"]).sum() >= 48, summary
 
 
+def fresh(got: np.ndarray) -> np.ndarray:
+    """Received messages without repeats of the previous one at the same frame: in a cycle JACK flags
+    as an xrun a late client is not run and the sink reads its stale port buffer again (the sender
+    never sends two messages at one frame)."""
+    if len(got) < 2:
+        return got
+    return got[np.r_[True, np.any(got[1:] != got[:-1], axis=1)]]
+
+
 def test_midi_thru_and_ports(tmp_path):
     """The MIDI input comes out of midi_out at the same frames; the ports carry livehost's names and
     connect to the system ports; nothing is left behind after stop."""
@@ -164,7 +173,7 @@ def test_midi_thru_and_ports(tmp_path):
         sink.connect(drv.port_name("midi_out"), f"{sink.name}:midi_in")
         sink.connect(f"{sender.name}:midi_out", drv.port_name("midi_in"))
         end = time.monotonic() + 20
-        while len(sink.midi_received()) < len(sched):
+        while len(fresh(sink.midi_received())) < len(sched):
             assert time.monotonic() < end, f"{len(sink.midi_received())} of {len(sched)} messages came through"
             time.sleep(0.05)
         out = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True, timeout=10).stdout
@@ -178,7 +187,7 @@ def test_midi_thru_and_ports(tmp_path):
         sender.close()
         sink.close()
         drv.stop()
-    got = sink.midi_received()
+    got = fresh(sink.midi_received())
     assert np.array_equal(got[:, 0], sender.sent)  # same frames: thru adds no delay inside the cycle
     assert got[:, 1].tolist() == [m[0] for _, _, m in sched]
     out = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=10).stdout
