@@ -107,7 +107,8 @@ def _driver_args(p, reconnect_default: bool) -> None:
     p.add_argument("--no-connect", action="store_true",
                    help="JACK: do not connect the ports to the system ports")
     p.add_argument("--reconnect", action=argparse.BooleanOptionalAction, default=reconnect_default,
-                   help="JACK: when the server goes away, carry on with the null driver and reconnect when it "
+                   help="when the audio server (JACK, or PortAudio's device) goes away, carry on with the null "
+                        "driver and reconnect when it "
                         "is back (default: " + ("on" if reconnect_default else "off: stop with status 1") + ")")
 
 
@@ -435,7 +436,8 @@ def _run_session(args, session, t_start: float, driver_name: str) -> int:
         from livehost.engine.drivers.portaudio import PortAudioDriver
 
         try:
-            pa_driver = PortAudioDriver(eng, device=args.device, use_input=eng.input_mode == "mic")
+            pa_driver = PortAudioDriver(eng, device=args.device, use_input=eng.input_mode == "mic",
+                                        reconnect=args.reconnect)
         except LivehostError as e:
             if driver_name == "portaudio":
                 raise

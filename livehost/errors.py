@@ -22,3 +22,7 @@ class PatchError(LivehostError):
 
 class AudioError(LivehostError):
     """The audio device or driver cannot do what was asked (missing library, busy, bad rate...)."""
+
+
+class MidiError(LivehostError):
+    """A MIDI port or client could not be opened (no server, port refused)."""

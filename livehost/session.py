@@ -130,7 +130,8 @@ class Session:
             from livehost.engine.drivers.portaudio import PortAudioDriver
 
             try:
-                drv = PortAudioDriver(eng, device=device, use_input=eng.input_mode == "mic")
+                drv = PortAudioDriver(eng, device=device, use_input=eng.input_mode == "mic",
+                                      reconnect=self._jack_opts["reconnect"])
                 drv.start()
                 self.driver = drv
                 return
@@ -319,10 +320,14 @@ class Session:
         if (new.samplerate, new.blocksize) != (self.patch.samplerate, self.patch.blocksize):
             notice = (f"{path}: runs at this session's {eng.sr:g} Hz / {eng.max_block} "
                       "frames (restart to change them)")
+        old_pattern = self._jack_opts["midi_port"] or midi_config(self.patch).port
         self.patch = new
         self.path = str(path)
         self.dirty = False
         self.workers.retarget(new, ready)
+        pattern = self._jack_opts["midi_port"] or midi_config(new).port
+        if isinstance(self.driver, JackDriver) and pattern != old_pattern:
+            self.driver.set_midi_match((lambda names: match_port(names, pattern)) if pattern else None)
         eng.reclaim()  # the old graph's memory, now that no worker holds it
         self.notice = notice
         remember(self.path)
@@ -347,6 +352,12 @@ class Session:
     def generator(self):
         """The running :class:`~livehost.ml.generator.worker.GeneratorWorker`, or None."""
         return self.workers.generator
+
+    @property
+    def audio_state(self) -> str | None:
+        """What is wrong with the audio driver now, in words (the server went away, running on the null
+        driver meanwhile...); None while it runs."""
+        return getattr(self.driver, "state", None)
 
     def _on_program(self, n: int) -> None:
         self._program = n  # the MIDI thread only notes it; service() loads the patch

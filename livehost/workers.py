@@ -13,7 +13,8 @@ import logging
 import threading
 
 from livehost.errors import LivehostError
-from livehost.midi.input import MidiInput, MidiMonitor, MidiRouter
+from livehost.midi.input import MidiInput, MidiMonitor, MidiRouter, uses_jack
+from livehost.midi.tap import TapReader
 from livehost.midi.mapping import MidiConfig, MidiMap, parse_midi_section
 
 log = logging.getLogger("livehost.workers")
@@ -52,12 +53,18 @@ class Workers:
         self._midi_args = (midi_port, midi_virtual, midi_api)
         self._start_models = start_models
         self.port_by_driver = port_by_driver
+        # the JACK driver plays its MIDI port's notes itself; the rest (monitor, maps, learn, programs,
+        # MTS) comes here through the tap
+        self.tap: TapReader | None = TapReader(engine, self._from_tap).start() if port_by_driver else None
         self.retarget(patch)
 
     # ---- MIDI -------------------------------------------------------------------------------------
     def _program(self, n: int) -> None:
         if self.on_program is not None:
             self.on_program(n)
+
+    def _from_tap(self, msg: list[int], frame: int) -> None:
+        self.router.handle(msg, delivered=True, frame=frame)
 
     def _on_learned(self, m: MidiMap) -> None:
         with self._lock:
@@ -78,6 +85,11 @@ class Workers:
             return  # the same ports: its router (self.router) already follows cfg, set by retarget
         self._close_midi()
         if not port and not virtual:
+            return
+        if self.port_by_driver and virtual and uses_jack(api):
+            # the JACK driver's own midi_in is the port to connect to; a second JACK MIDI client
+            # would need a second reader of the device ring
+            log.info("MIDI: on the JACK driver, connect to its midi_in port (no virtual port '%s')", virtual)
             return
         try:
             mi = MidiInput(self.engine, port=port, api=api, virtual=virtual, config=cfg, synth_id=self.synth_id,
@@ -194,3 +206,6 @@ class Workers:
                 w.stop()
         self.classifier = self.generator = None
         self._close_midi()
+        if self.tap is not None:
+            self.tap.stop()
+            self.tap = None

@@ -68,6 +68,8 @@ class Arena:
             ("bev", L.MIDI_HEAD),
             ("dev", L.DEV_HEAD),
             ("srvmsg", L.SERVER_MSG_CAP),
+            ("dring", L.MIDI_W * L.DRING_CAP),
+            ("mtap", L.MIDI_W * L.MTAP_CAP),
         ]
         off = L.H_SIZE
         self.offsets: dict[str, int] = {}
@@ -98,6 +100,8 @@ class Arena:
         a[L.H_BEV] = self.offsets["bev"]
         a[L.H_DEV] = self.offsets["dev"]
         a[L.H_SERVER_MSG] = self.offsets["srvmsg"]
+        a[L.H_DRING] = self.offsets["dring"]
+        a[L.H_MTAP] = self.offsets["mtap"]
         a[L.H_LIM_MIN] = 1.0
         # touch every fixed page now, off the audio thread
         a[L.H_SIZE:self.heap_start] = 0.0

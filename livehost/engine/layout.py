@@ -64,6 +64,23 @@ H_DEV_DROPPED = 50  # device events that did not fit in a block's event list
 H_SERVER_DOWN = 51  # set to 1 by the audio server's shutdown callback (JACK); the driver's watchdog polls it
 H_SERVER_CODE = 52  # the server's status code at shutdown
 H_SERVER_MSG = 53  # offset of the shutdown reason: SERVER_MSG_CAP slots, one byte each, 0-terminated
+# device MIDI ring (livehost's own JACK MIDI client -> the PortAudio callback; see livehost.engine.devmidi)
+H_DRING = 54  # offset: DRING_CAP x MIDI_W (JACK frame stamp, status, data1, data2)
+H_DRING_W = 55  # events written (by the MIDI client's process callback)
+H_DRING_R = 56  # events read (by the audio callback)
+H_DRING_DROPPED = 57  # events the full ring refused
+H_DRING_LATE = 58  # events that arrived after their slot had been played (placed at the block's start)
+H_DCLOCK_FN = 59  # address of jack_last_frame_time (0: no MIDI client; written last, read first)
+H_DCLOCK_CLIENT = 60  # the MIDI client's handle (the argument of H_DCLOCK_FN)
+H_DCLOCK_PERIOD = 61  # the JACK period, frames: the fixed delay from a stamp to the engine frame
+H_DCLOCK_LAST = 62  # the JACK cycle start the audio callback last saw
+H_DCLOCK_SUB = 63  # frames the audio callback rendered since that cycle start
+H_DCLOCK_SHIFT = 64  # engine frame - JACK frame of the latest block (the MIDI client stamps the tap with it)
+# device MIDI tap (real-time MIDI readers -> the control side's router; see livehost.engine.devmidi)
+H_MTAP = 65  # offset: MTAP_CAP x MIDI_W
+H_MTAP_W = 66  # entries written
+H_MTAP_R = 67  # entries read
+H_MTAP_DROPPED = 68  # messages the full tap refused
 
 
 # ---- program rows -------------------------------------------------------------------------
@@ -114,6 +131,10 @@ MIDI_CAP = 4096  # events in the control -> audio MIDI ring, MIDI_W slots each: 
 MAX_DEV_EVENTS = MAX_BLOCK_EVENTS  # device events a block takes (more are counted in H_DEV_DROPPED)
 DEV_HEAD = 1 + MAX_DEV_EVENTS * MIDI_W  # count, then (offset in block, status, d1, d2) per event
 SERVER_MSG_CAP = 256
+DRING_CAP = 1024  # device MIDI ring events
+MTAP_CAP = 8192  # device MIDI tap entries: (engine frame, b0, b1, b2) for a message of up to 3 bytes
+# (missing bytes -1); a longer one (sysex) is (engine frame, 0xF0, length, -2) then ceil(length / 3)
+# entries (-1, three bytes) holding all its bytes
 
 # ---- parameter blocks -----------------------------------------------------------------------
 # A node with np parameters owns 4*np slots: target | current | previous | smoothing time (ms).

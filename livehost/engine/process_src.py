@@ -20,6 +20,7 @@ from livehost.dsp.cptr import (
 from livehost.dsp.limiter import L_GMIN, master_kernel
 from livehost.dsp.rt import rt_jit
 from livehost.engine.clock import monotonic_ns
+from livehost.engine.devmidi import dring_take, tap_push
 from livehost.engine.layout import (
     H_ACK, H_BEV, H_DEV, H_DEV_DROPPED, H_JACK_XRUNS, H_MIDI, H_MIDI_CAP, H_MIDI_R, H_MIDI_W, MAX_BLOCK_EVENTS, MIDI_W, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
     H_LOAD_CAP, H_LOAD_COUNT, H_LOAD_MAX, H_MASTER_NP, H_MASTER_P, H_MASTER_S, H_MAXBLOCK, H_METER,
@@ -499,6 +500,7 @@ def pa_callback(inp, outp, frames, time_info, flags, user):
     n = np.int64(frames)  # PortAudio's unsigned long: keep every count int64 (uint64 mixes to float64)
     x = carray(inp, (n, max(in_ch, np.int64(1))), dtype=np.float32)
     y = carray(outp, (n, max(out_ch, np.int64(1))), dtype=np.float32)
+    dring_take(a, n)  # livehost's JACK MIDI client, if one runs beside this stream
     process_block(a, x, y, np.int64(0), n, in_ch, out_ch, np.int64(flags))
     return 0
 
@@ -521,7 +523,8 @@ _JACK_SIG = types.int32(types.uint32, types.voidptr)
 def jack_process(nframes, arg):
     """The JACK process callback: ``arg`` is the driver's int64 table (layout ``JT_*``).
 
-    Passes the MIDI input port's events through to the MIDI output port, then renders the cycle in
+    Passes the MIDI input port's events through to the MIDI output port and copies them to the tap
+    (:mod:`livehost.engine.devmidi`), then renders the cycle in
     pieces of at most the engine's block: for each, the MIDI events inside it go to the block's device
     event region at their frame offsets, the planar port buffers are interleaved into the scratch
     input, ``process_block`` runs, and its interleaved output is spread back to the ports. 0 = go on.
@@ -553,6 +556,11 @@ def jack_process(nframes, arg):
             for i in range(mcount):
                 if call_i32_ppu32(t[JT_MIDI_GET], t[JT_EVENT], mbuf, i) == 0:
                     call_i32_pu32pz(t[JT_MIDI_WRITE], obuf, ev[0] & 0xFFFFFFFF, ev[2], ev[1])
+    # every message also goes to the tap, for the control side (monitor, CC maps, learn, programs, MTS)
+    f0 = a[H_FRAMES]
+    for i in range(mcount):
+        if call_i32_ppu32(t[JT_MIDI_GET], t[JT_EVENT], mbuf, i) == 0 and ev[1] > 0 and peek_u8(ev[2]) != 0xFE:
+            tap_push(a, f0 + (ev[0] & 0xFFFFFFFF), ev[2], ev[1])
     # a new JACK xrun (counted by the xrun callback) flags the next block as an underflow
     flags = np.int64(0)
     xr = np.int64(a[H_JACK_XRUNS])

@@ -19,8 +19,11 @@ import threading
 import time
 from typing import Callable, Sequence
 
+from livehost.engine.drivers import libjack
 from livehost.engine.layout import H_FRAMES
+from livehost.midi.jackport import JackMidiPort
 from livehost.midi.mapping import MidiConfig, MidiLearn, MidiMap, map_value
+from livehost.midi.tap import TapReader
 from livehost.tuning import Tuning, TuningError
 
 log = logging.getLogger("livehost.midi")
@@ -113,15 +116,20 @@ class MidiRouter:
         if not self.engine.send_midi(status, d1, d2, frame=-1):
             self.monitor.dropped += 1
 
-    def handle(self, msg: Sequence[int]) -> None:
-        """Apply one complete MIDI message (list/bytes of ints 0..255). Never raises for bad input."""
+    def handle(self, msg: Sequence[int], delivered: bool = False, frame: int | None = None) -> None:
+        """Apply one complete MIDI message (list/bytes of ints 0..255). Never raises for bad input.
+
+        delivered: a real-time reader already gave its notes, bends, pressure and unmapped controllers
+        to the audio thread (the JACK driver, livehost's JACK MIDI client), so only the control side's
+        part is done here (monitor, CC maps, learn, programs, MTS); frame: the engine frame at which it
+        sounded (default: the engine's frame counter now)."""
         try:
-            self._handle(list(msg))
+            self._handle(list(msg), delivered, frame)
         except Exception as e:  # a bad message or a failing callback must not kill the MIDI thread
             log.exception("MIDI message %r", list(msg)[:16])
             self.monitor.event("error", text=f"{type(e).__name__}: {e}")
 
-    def _handle(self, msg: list[int]) -> None:
+    def _handle(self, msg: list[int], delivered: bool = False, frame: int | None = None) -> None:
         if not msg:
             return
         status = msg[0]
@@ -149,12 +157,14 @@ class MidiRouter:
                 if m.matches(ch, d1):
                     self._apply(m, d2)
                     hit = True
-            if hit:
+            if hit or delivered:
                 return
             self._send(status, d1, d2)
             return
-        frame = int(self.engine.a[H_FRAMES])
-        self._send(status, d1, d2)
+        if frame is None:
+            frame = int(self.engine.a[H_FRAMES])
+        if not delivered:
+            self._send(status, d1, d2)
         if kind == NOTE_ON and d2 == 0:
             self.monitor.event("note_off", ch, d1, 0, frame=frame)
         else:
@@ -197,6 +207,19 @@ class MidiRouter:
             return []
         self.monitor.event("mts", a=len(changes), text=", ".join(f"{k}={hz:.3f}Hz" for k, hz in changes[:8]))
         return changes
+
+
+def uses_jack(api: str) -> bool:
+    """Whether MIDI ``api`` ("auto", "jack", "alsa") means livehost's own JACK MIDI client: "jack", or
+    "auto" where there is no ALSA sequencer but a JACK server runs."""
+    if api == "jack":
+        return True
+    if api != "auto" or os.path.exists("/dev/snd/seq"):
+        return False
+    try:
+        return libjack.server_running()
+    except Exception:
+        return False
 
 
 def _api_const(api: str) -> int:
@@ -242,6 +265,12 @@ class MidiInput:
     are used where the arguments are None/"auto"; synth_id, tuning, on_program: see MidiRouter;
     client_name: the MIDI client name; poll_s: watchdog period (s) for reconnecting ``port``.
     Call :meth:`open` to start and :meth:`close` to stop.
+
+    On JACK, the port is livehost's own client (:class:`~livehost.midi.jackport.JackMidiPort`, one
+    input port named ``virtual`` or ``in``, connected to the port ``port`` names): its compiled callback
+    gives the audio thread the notes at their JACK frame (one period later, no jitter) and the control
+    side gets every message through the tap (:class:`~livehost.midi.tap.TapReader`). On ALSA,
+    python-rtmidi's own thread calls the router (not a real-time thread), events sound at the next block.
     """
 
     def __init__(self, engine, port: str | None = None, api: str = "auto", virtual: str | None = None,
@@ -266,10 +295,15 @@ class MidiInput:
         self._ever_connected = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._jport: JackMidiPort | None = None  # the JACK client, when the API is JACK
+        self._tap: TapReader | None = None
+        self._jack_lost = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def open(self) -> "MidiInput":
         """Open the virtual port (if any), try to connect ``port`` and start the watchdog; returns self."""
+        if uses_jack(self.api):
+            return self._open_jack()
         self._rtapi = _api_const(self.api)
         if self.virtual_name:
             self._virtual = self._new_in()
@@ -295,13 +329,38 @@ class MidiInput:
     def _callback(self, event, data=None) -> None:
         self.router.handle(event[0])
 
+    def _open_jack(self) -> "MidiInput":
+        self._jport = JackMidiPort(self.router.engine, client_name=self.client_name,
+                                   port_name=self.virtual_name or "in")
+        self.monitor.event("port", text=f"JACK MIDI port '{self._jport.port_name}' open")
+        self._tap = TapReader(self.router.engine, self._from_tap).start()
+        if self.port_pattern:
+            self._poll()
+        self._thread = threading.Thread(target=self._watch, name="livehost-midi-watchdog", daemon=True)
+        self._thread.start()
+        return self
+
+    def _from_tap(self, msg: list[int], frame: int) -> None:
+        self.router.handle(msg, delivered=True, frame=frame)
+
+    @property
+    def jack_port(self) -> str | None:
+        """The full name of livehost's JACK MIDI input port (None when not on JACK)."""
+        return self._jport.port_name if self._jport is not None else None
+
     def close(self) -> None:
         """Stop the watchdog and close every port."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._tap is not None:
+            self._tap.stop()
+            self._tap = None
         with self._lock:
+            if self._jport is not None:
+                self._jport.close()
+                self._jport = None
             for mi in (self._in, self._virtual, self._probe):
                 if mi is not None:
                     try:
@@ -322,6 +381,8 @@ class MidiInput:
     # ---- ports -------------------------------------------------------------------------------------
     def available_ports(self) -> list[str]:
         """Names of the input ports the API sees now."""
+        if self._jport is not None:
+            return self._jport.sources()
         mi = self._probe
         if mi is None:
             import rtmidi
@@ -338,6 +399,9 @@ class MidiInput:
 
         A lost port's rtmidi client is deleted and a fresh one opened when the port is back (a reused
         client does not always get data again after its port was closed)."""
+        if self._jport is not None:
+            self._poll_jack()
+            return
         with self._lock:
             if self._probe is None:
                 return
@@ -365,6 +429,43 @@ class MidiInput:
                     self._ever_connected = True
                     self.connected_port = ports[i]
                     self.monitor.event("port", text=f"connected to '{ports[i]}'")
+
+    def _poll_jack(self) -> None:
+        """The watchdog on JACK: reopen the client after the server came back, follow ``port``."""
+        with self._lock:
+            jp = self._jport
+            if jp is None:
+                return
+            if jp.server_gone:
+                if not self._jack_lost:
+                    self._jack_lost = True
+                    self.connected_port = None
+                    self.monitor.event("port", text="JACK server gone; waiting for it to come back")
+                try:
+                    fresh = JackMidiPort(self.router.engine, client_name=self.client_name,
+                                         port_name=self.virtual_name or "in")
+                except Exception:
+                    return  # still gone
+                jp.client = None  # the old handle died with the server
+                self._jport = jp = fresh
+                self._jack_lost = False
+                self.reconnects += 1
+                self.monitor.event("port", text=f"JACK MIDI port '{jp.port_name}' open again")
+            if not self.port_pattern:
+                return
+            conns = jp.connections()
+            if self.connected_port is not None and self.connected_port not in conns:
+                self.monitor.event("port", text=f"'{self.connected_port}' disappeared")
+                self.connected_port = None
+            if self.connected_port is None:
+                srcs = jp.sources()
+                i = match_port(srcs, self.port_pattern)
+                if i is not None and jp.connect_from(srcs[i]):
+                    if self._ever_connected:
+                        self.reconnects += 1
+                    self._ever_connected = True
+                    self.connected_port = srcs[i]
+                    self.monitor.event("port", text=f"connected to '{srcs[i]}'")
 
     def _drop_in(self) -> None:
         if self._in is not None:

@@ -281,15 +281,17 @@ class Spectrum(Widget):
 
 
 class StatusLine(Static):
-    """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, patch and unsaved marker."""
+    """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, patch and unsaved marker; first,
+    what is wrong with the audio server, while something is."""
 
     def update_from(self, session) -> None:
         """Refresh the text from the session."""
         s = session.engine.stats()
         mark = " *" if session.dirty else ""
+        state = getattr(session, "audio_state", None)
         # plain Text, not markup: device and file names may hold brackets ("live [v2].toml")
         self.update(Text(
-            f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
+            (f"!! {state} | " if state else "") + f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
             f"lat {s['graph_latency_ms']:.1f} ms, round trip {s['roundtrip_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
             f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
             f"{Path(session.path).name}{mark}"))

@@ -167,3 +167,61 @@ def test_server_killed_without_reconnect_exits_1_with_stats(tmp_path):
     s = json.loads(stats.read_text())
     assert s["server_lost"] == 1 and s["reconnects"] == 0
     assert s["callbacks"] > 500
+
+
+def _pa_run(server: Server, stats, *extra) -> tuple[Run, float]:
+    run = Run(server, ["patches/default.toml", "--input", "none", "--driver", "portaudio", "--duration", "20",
+                       "--stats-json", str(stats), *extra])
+    return run, run.wait_line("JACK Audio Connection Kit", STARTUP_S)
+
+
+def test_portaudio_stream_on_a_server_that_stops_is_noticed_and_exits_1_with_stats(tmp_path):
+    """``--driver portaudio`` on JACK: the server stopping (SIGTERM, as a user restarting it) is
+    noticed within 1 s, said, and the run ends with status 1 and its stats."""
+    server = Server(f"lhtest{os.getpid()}c")
+    stats = tmp_path / "s.json"
+    server.start()
+    run, t_run = _pa_run(server, stats)
+    try:
+        time.sleep(max(0.0, t_run + 3 - time.monotonic()))
+        server.proc.terminate()
+        t_stop = time.monotonic()
+        t_said = run.wait_line("audio server stopped", 5)
+        rc = run.proc.wait(10)
+        t_end = time.monotonic()
+    finally:
+        run.stop()
+        server.stop()
+    assert rc == 1, run.lines
+    assert t_said - t_stop < 1.0, run.lines
+    assert t_end - t_stop < 4.0
+    s = json.loads(stats.read_text())
+    assert s["server_lost"] == 1 and s["reconnects"] == 0 and s["callbacks"] > 500
+    print(f"said after {t_said - t_stop:.3f} s: {[line for _, line in run.lines if 'stopped' in line]}")
+
+
+def test_portaudio_stream_reopens_when_the_server_is_back_with_reconnect(tmp_path):
+    """With --reconnect the run carries on (null driver) and reopens the stream once the server is back."""
+    server = Server(f"lhtest{os.getpid()}d")
+    stats = tmp_path / "s.json"
+    server.start()
+    run, t_run = _pa_run(server, stats, "--reconnect")
+    try:
+        time.sleep(max(0.0, t_run + 3 - time.monotonic()))
+        server.proc.terminate()
+        server.proc.wait(10)
+        run.wait_line("audio server stopped", 5)
+        time.sleep(1.0)
+        t_up = server.start()
+        t_back = run.wait_line("audio server back", 10)
+        rc = run.proc.wait(30)
+        t_end = time.monotonic()
+    finally:
+        run.stop()
+        server.stop()
+    assert rc == 0, run.lines
+    assert t_back - t_up < 5.0
+    assert 19.5 < t_end - t_run < 24.0, (t_end - t_run, run.lines)
+    s = json.loads(stats.read_text())
+    assert s["server_lost"] == 1 and s["reconnects"] == 1, s
+    assert 18.0 < s["frames"] / 48000 < 21.0, s["frames"]

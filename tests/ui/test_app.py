@@ -268,3 +268,34 @@ async def test_brackets_are_shown_as_written_not_eaten_as_markup(tmp_path, monke
             assert "no generator in this patch ([models] generator)" in toasts, toasts
     finally:
         s.close()
+
+
+class _ServerGone:
+    """What a driver whose audio server went away reports (the JACK and PortAudio drivers' ``state``
+    and ``messages``), without killing a server under the UI."""
+
+    state = "JACK server gone: running on the null driver, reconnecting"
+
+    def __init__(self):
+        self._said = ["audio server stopped: JACK server has been closed"]
+
+    def messages(self):
+        out, self._said = self._said, []
+        return out
+
+    def stop(self):
+        pass
+
+
+async def test_status_line_says_when_the_audio_server_is_gone(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.1)
+        assert not str(app.query_one("#status").render()).startswith("!!")
+        session.driver = _ServerGone()
+        await pilot.pause(0.3)
+        assert str(app.query_one("#status").render()).startswith(
+            "!! JACK server gone: running on the null driver, reconnecting | ")
+        toasts = [str(t.render()) for t in app.screen.query("Toast")]
+        assert "audio server stopped: JACK server has been closed" in toasts, toasts
+        session.driver = None

@@ -185,6 +185,15 @@ class JackDriver:
             out.append(self._msgs.popleft())
         return out
 
+    @property
+    def state(self) -> str | None:
+        """What is wrong with the audio now, in words (None: the client runs)."""
+        if self.failed:
+            return "audio stopped: the JACK server went away"
+        if self.client is None and self._null is not None:
+            return "JACK server gone: running on the null driver, reconnecting"
+        return None
+
     def _watch(self) -> None:
         next_upkeep = time.monotonic() + self.retry_s
         while not self._stop.wait(self.poll_s):
@@ -301,6 +310,19 @@ class JackDriver:
         i = self.midi_match(names)
         if i is not None and self._connect(names[i], self.port_name("midi_in")):
             self._say(f"MIDI: following {names[i]}")
+
+    def set_midi_match(self, midi_match: Callable[[list[str]], int | None] | None) -> None:
+        """Follow another MIDI port (a patch with another ``[midi] port`` was loaded): ``midi_in``'s
+        connections are dropped and the port ``midi_match`` picks is connected, now or when it appears."""
+        self.midi_match = midi_match
+        if self.client is None:
+            return
+        me = self.port_name("midi_in")
+        for other in J.connections(self.lib, self.client, self._ports["midi_in"]):
+            self.lib.jack_disconnect(self.client, other.encode(), me.encode())
+            self._pending.discard((me, other))
+        self._follow_midi()
+        self._snapshot()
 
     # ---- figures -----------------------------------------------------------------------------------
     def latency(self) -> tuple[float, float]:

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from livehost.engine.devmidi import dring_take
 from livehost.engine.engine import Engine
 
 
@@ -40,6 +41,7 @@ class NullDriver:
         out = np.zeros((n, eng.out_ch), np.float32)
         t_next = time.monotonic()
         while not self._stop.is_set():
+            dring_take(eng.a, n)  # livehost's JACK MIDI client, if one runs
             eng.process(None, out, off=0, n=n)
             t_next += period
             delay = t_next - time.monotonic()

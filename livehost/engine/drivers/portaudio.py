@@ -2,12 +2,30 @@
 
 PortAudio calls a numba ``cfunc`` with the arena as ``userData``; no Python runs per block, so the GIL
 (and whatever the UI, MIDI or ML threads do with it) cannot delay the audio. On JACK, a second
-GIL-free callback registered with libjack counts JACK's own xruns into the arena.
+GIL-free client registered with libjack counts JACK's own xruns into the arena and flags the server's
+shutdown.
+
+A watchdog thread notices a stream that stopped (JACK's shutdown flag, PortAudio saying the stream is
+no longer active, or no callback for ``stall_s``) within ``poll_s``: it says ``audio server stopped:
+...`` and either stops (``failed``) or, with ``reconnect``, keeps the engine running on the null
+driver and reopens the stream on the same device once PortAudio sees it again. A JACK server that
+died cannot be reopened by PortAudio in the same process (its JACK host API asserts when terminated
+without a server), so on JACK the session carries on with livehost's own JACK driver once the server
+is back, and PortAudio is never terminated again.
 """
 
 from __future__ import annotations
 
+import collections
+import threading
+import time
+from typing import Callable
+
+from livehost.dsp.atomics import acquire
+from livehost.engine import layout as L
 from livehost.engine.drivers import libjack
+from livehost.engine.drivers.jack import JackDriver
+from livehost.engine.drivers.null import NullDriver
 from livehost.engine.engine import Engine
 from livehost.errors import AudioError
 
@@ -86,26 +104,55 @@ class JackXrunCounter:
         if not client:
             return
         self.jack.jack_set_xrun_callback(client, libjack.count_xrun.address, engine.a.ctypes.data)
+        self.jack.jack_on_info_shutdown(client, libjack.on_shutdown.address, engine.a.ctypes.data)
         self.jack.jack_activate(client)
         self.client = client
 
-    def close(self) -> None:
-        """Disconnect from JACK."""
+    def close(self, dead: bool = False) -> None:
+        """Disconnect from JACK (``dead``: its server went away; closed on a helper thread so a dead
+        server cannot hang the caller)."""
         if self.client:
-            self.jack.jack_client_close(self.client)
-            self.client = None
+            c, self.client = self.client, None
+            if dead:
+                t = threading.Thread(target=self.jack.jack_client_close, args=(c,), daemon=True)
+                t.start()
+                t.join(2.0)
+            else:
+                self.jack.jack_client_close(c)
 
 
 class PortAudioDriver:
     """Run ``engine`` on a PortAudio device (JACK, ALSA, ...) through the compiled callback.
 
-    device / in_device: name fragment or index (None = default); use_input: open the input too.
+    device / in_device: name fragment or index (None = default); use_input: open the input too;
+    reconnect: survive the stream stopping (null driver meanwhile, reopened when the device is back);
+    poll_s: watchdog period (s); stall_s: seconds without a callback that mean the stream stopped;
+    retry_s: reopen attempts period (s); on_message(text): called on the watchdog thread for each
+    message, which :meth:`messages` also returns.
     """
 
     name = "portaudio"
 
-    def __init__(self, engine: Engine, device=None, in_device=None, use_input: bool = True):
+    def __init__(self, engine: Engine, device=None, in_device=None, use_input: bool = True,
+                 reconnect: bool = False, poll_s: float = 0.05, stall_s: float = 1.0, retry_s: float = 1.0,
+                 on_message: Callable[[str], None] | None = None):
         self.engine = engine
+        self.reconnect = reconnect
+        self.poll_s = poll_s
+        self.stall_s = stall_s
+        self.retry_s = retry_s
+        self.on_message = on_message
+        self._msgs: collections.deque[str] = collections.deque(maxlen=100)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._null: NullDriver | None = None
+        self._jackd: JackDriver | None = None  # took over after the JACK server came back
+        self._dead_jack = False  # PortAudio's JACK host API lost its server: never call into it again
+        self.failed = False  # the stream stopped and reconnect is off: the audio has stopped
+        self.lost = 0  # times the stream stopped
+        self.reconnects = 0  # times it was reopened
+        self.lost_at: float | None = None
+        self.back_s: list[float] = []
         self.sd = load_portaudio()
         self.out_dev = find_device(device, "output")
         self.in_dev = None
@@ -121,12 +168,20 @@ class PortAudioDriver:
             raise AudioError(f"device '{devs[self.out_dev]['name']}' has no outputs")
         engine.set_channels(in_ch, out_ch)
         self.devices = devs
+        self.out_name = devs[self.out_dev]["name"]
+        self.in_name = devs[self.in_dev]["name"] if self.in_dev is not None else None
         self._stream = None
         self._jack = None
 
     def start(self) -> None:
-        """Open and start the stream (raises AudioError with a clear reason)."""
+        """Open and start the stream (raises AudioError with a clear reason) and the watchdog."""
+        self._open()
+        self._thread = threading.Thread(target=self._watch, name="livehost-portaudio-watchdog", daemon=True)
+        self._thread.start()
+
+    def _open(self) -> None:
         sd = self.sd
+        self.engine.a[L.H_SERVER_DOWN] = 0.0
         ffi, lib = sd._ffi, sd._lib
         eng = self.engine
         audio = eng.audio
@@ -179,8 +234,182 @@ class PortAudioDriver:
         info = self.sd._lib.Pa_GetStreamInfo(self._stream)
         return (info.inputLatency, info.outputLatency)
 
+    # ---- watchdog ----------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self._msgs.append(text)
+        if self.on_message is not None:
+            self.on_message(text)
+
+    def messages(self) -> list[str]:
+        """Messages since the last call (the stream stopped, came back, ...), oldest first."""
+        out = self._jackd.messages() if self._jackd is not None else []
+        while self._msgs:
+            out.append(self._msgs.popleft())
+        return out
+
+    @property
+    def state(self) -> str | None:
+        """What is wrong with the audio now, in words (None: the stream runs)."""
+        if self.failed:
+            return "audio stopped: the audio server went away"
+        if self._jackd is not None:
+            return self._jackd.state
+        if self._null is not None:
+            return "audio server gone: running on the null driver, reconnecting"
+        return None
+
+    def _watch(self) -> None:
+        a = self.engine.a
+        seen, since = a[L.H_CALLBACKS], time.monotonic()
+        next_retry = 0.0
+        while not self._stop.wait(self.poll_s):
+            now = time.monotonic()
+            if self._jackd is not None:
+                return  # the JACK driver watches itself
+            if self._stream is None:
+                if self.reconnect and now >= next_retry:
+                    next_retry = now + self.retry_s
+                    self._try_reopen()
+                    seen, since = a[L.H_CALLBACKS], time.monotonic()
+                continue
+            reason = None
+            if acquire(a, L.H_SERVER_DOWN) != 0.0:
+                reason = libjack.shutdown_reason(a) or "the JACK server went away"
+            elif self.sd._lib.Pa_IsStreamActive(self._stream) != 1:
+                reason = "the audio stream stopped"
+            elif a[L.H_CALLBACKS] != seen:
+                seen, since = a[L.H_CALLBACKS], now
+            elif seen > 0 and now - since > self.stall_s:
+                reason = f"no audio callback for {now - since:.1f} s"
+            if reason is not None:
+                self._lost(reason)
+                if self.failed:
+                    return
+                next_retry = time.monotonic() + self.retry_s
+
+    def _lost(self, reason: str) -> None:
+        eng = self.engine
+        self.lost_at = time.monotonic()
+        self.lost += 1
+        eng.panic()  # whatever MIDI was playing went with the device: no note may hang
+        self._say(f"audio server stopped: {reason}" +
+                  ("; running on the null driver, reconnecting when it is back" if self.reconnect else ""))
+        stream, self._stream = self._stream, None
+        lib = self.sd._lib
+        a = eng.a
+        seen = a[L.H_CALLBACKS]
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:  # the callback has stopped (it stops with its server)
+            time.sleep(0.02)
+            if a[L.H_CALLBACKS] == seen:
+                break
+            seen = a[L.H_CALLBACKS]
+        if self.reconnect:
+            self._null = NullDriver(eng)
+            self._null.start()
+        else:
+            self.failed = True
+            eng.running = False
+
+        def close():
+            lib.Pa_AbortStream(stream)
+            lib.Pa_CloseStream(stream)
+
+        closer = threading.Thread(target=close, daemon=True)  # a dead server must not hang the watchdog
+        closer.start()
+        closer.join(2.0)
+        if self._jack is not None or self.devices[self.out_dev]["hostapi"].upper().startswith("JACK"):
+            self._dead_jack = True
+            self.sd._initialized = 0  # no Pa_Terminate at exit either: it asserts without a server
+        if self._jack is not None:
+            self._jack.close(dead=True)
+            self._jack = None
+
+    def _try_reopen(self) -> None:
+        """Restart PortAudio (it lists devices only when initialised) and reopen the stream on the
+        same device, if it is back."""
+        if self._dead_jack:
+            self._take_over_with_jack()
+            return
+        sd = self.sd
+        done = threading.Event()
+
+        def reinit():
+            try:
+                sd._terminate()
+                sd._initialize()
+            finally:
+                done.set()
+
+        threading.Thread(target=reinit, daemon=True).start()
+        if not done.wait(3.0):
+            return
+        try:
+            devs = list_devices()
+            self.out_dev = find_device(self.out_name, "output")
+            if self.in_name is not None:
+                self.in_dev = find_device(self.in_name, "input")
+            self.devices = devs
+        except AudioError:
+            return  # not back yet
+        if self._null is not None:
+            self._null.stop()  # its clock thread has finished its last block: the callback takes over
+            self._null = None
+        try:
+            self._open()
+        except AudioError as e:
+            self._say(str(e))
+            self._null = NullDriver(self.engine)
+            self._null.start()
+            return
+        self.reconnects += 1
+        took = time.monotonic() - (self.lost_at or time.monotonic())
+        self.back_s.append(took)
+        self._say(f"audio server back: {self.engine.device_name} reopened {took:.1f} s after it stopped")
+
+    def _take_over_with_jack(self) -> None:
+        """The JACK server is back: carry on with livehost's own JACK driver (ports connected to the
+        system ports, reconnecting by itself from now on)."""
+        if not libjack.server_running():
+            return
+        eng = self.engine
+        try:
+            jd = JackDriver(eng, channels=max(eng.out_ch, 1), use_input=eng.in_ch > 0, reconnect=True)
+        except AudioError as e:
+            self._say(str(e))
+            return
+        if self._null is not None:
+            self._null.stop()
+            self._null = None
+        try:
+            jd.start()
+        except AudioError as e:
+            self._say(str(e))
+            self._null = NullDriver(eng)
+            self._null.start()
+            return
+        self._jackd = jd
+        self.reconnects += 1
+        took = time.monotonic() - (self.lost_at or time.monotonic())
+        self.back_s.append(took)
+        self._say(f"audio server back: {eng.device_name} {took:.1f} s after it stopped (on livehost's JACK "
+                  "driver: PortAudio cannot reopen a stream on a JACK server that died)")
+
+    def stats(self) -> dict:
+        """Stream losses, reopenings (and how long each took, s)."""
+        return {"server_lost": self.lost, "reconnects": self.reconnects,
+                "reconnect_s": [round(x, 3) for x in self.back_s]}
+
     def stop(self) -> None:
-        """Stop and close the stream, and the JACK xrun client."""
+        """Stop the watchdog, stop and close the stream (or the null driver standing in for it) and the
+        JACK xrun client."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._jackd is not None:
+            self._jackd.stop()
+            self._jackd = None
         if self._stream is not None:
             self.sd._lib.Pa_StopStream(self._stream)
             self.sd._lib.Pa_CloseStream(self._stream)
@@ -188,4 +417,7 @@ class PortAudioDriver:
         if self._jack is not None:
             self._jack.close()
             self._jack = None
+        if self._null is not None:
+            self._null.stop()
+            self._null = None
         self.engine.running = False
