@@ -8,11 +8,18 @@ callback) sends the messages at chosen frames; a third logs what comes out of li
 message is lost if it was sent and never came out, or if the engine had no room for it in its block
 (``midi_device_dropped``). A cycle JACK itself flags as an xrun can take that cycle's messages with
 it (JACK does not run the late client's cycle): at 40 000 msg/s that is ~107 messages per xrun. Then note-on to onset latency and jitter (samples) over 50 notes at
-random offsets. PortAudio-driver figures are not measured here (see issue 13).
+random offsets.
+
+``--driver portaudio`` (or ``both``, the default) runs the same cases on the PortAudio driver (on the
+same JACK server), with MIDI read by livehost's own JACK MIDI client (``livehost.midi.jackport``,
+a compiled process callback feeding the audio callback through the device ring, stamped with JACK's
+frame clock). There a message is lost if a ring on its way to the audio thread had no room for it
+(``dring``/``dev`` dropped counts); ``control_lost`` counts those that never reached the control side
+(the tap, read by a Python thread: the monitor, CC maps and learn; not the sound).
 
 Needs a JACK server (jackd -R -d dummy -r 48000 -p 128). Prints a table; --json prints one object.
 
-    python benchmarks/midi.py [--seconds 20] [--json]
+    python benchmarks/midi.py [--seconds 20] [--driver both|jack|portaudio] [--json]
 """
 
 from __future__ import annotations
@@ -82,8 +89,10 @@ def busy(stop: threading.Event) -> None:
             d[i] = [i] * 3
 
 
-def measure(patch_text: str, kind: str, seconds: float, stress: bool, seed: int) -> dict:
+def measure(patch_text: str, kind: str, seconds: float, stress: bool, seed: int, driver: str = "jack") -> dict:
     """One run: livehost on JACK, the sender, the thru sink; its stats and message counts."""
+    if driver == "portaudio":
+        return measure_portaudio(patch_text, kind, seconds, stress, seed)
     from livehost.engine import layout as L
     from livehost.engine.drivers.jack import JackDriver
     from tests.jackclient import TestJackClient
@@ -115,10 +124,105 @@ def measure(patch_text: str, kind: str, seconds: float, stress: bool, seed: int)
     got = len(sink.midi_received())
     sent = int((sender.sent >= 0).sum()) if sender else 0
     dropped = int(eng.a[L.H_DEV_DROPPED])
-    return {"patch": "synth" if "synth" in patch_text else "empty", "load": kind, "busy_thread": stress,
+    return {"driver": "jack", "patch": "synth" if "synth" in patch_text else "empty", "load": kind,
+            "busy_thread": stress,
             "scheduled": len(sched), "sent": sent, "lost": sent - got + dropped, "callbacks": s["callbacks"],
             "xruns": s["xruns"], "jack_xruns": s["jack_xruns"], "dsp_load_p99": s["dsp_load_p99"],
             "dsp_load_max": s["dsp_load_max"]}
+
+
+def measure_portaudio(patch_text: str, kind: str, seconds: float, stress: bool, seed: int) -> dict:
+    """One run on the PortAudio driver with livehost's JACK MIDI client; stats and message counts."""
+    from livehost.engine import layout as L
+    from livehost.engine.drivers.portaudio import PortAudioDriver
+    from livehost.midi.jackport import JackMidiPort
+    from livehost.midi.tap import TapReader
+    from tests.jackclient import TestJackClient
+
+    eng = _engine(patch_text)
+    sched = schedule(kind, seconds, np.random.default_rng(seed))
+    drv = PortAudioDriver(eng, use_input=False)
+    port = JackMidiPort(eng, client_name="lh-bench-pa-midi")
+    got = [0]
+
+    def count(msg, frame):
+        got[0] += 1
+
+    tap = TapReader(eng, count).start()
+    sender = TestJackClient("lh-bench-pa-send", schedule=sched) if sched else None
+    stop = threading.Event()
+    th = threading.Thread(target=busy, args=(stop,), daemon=True) if stress else None
+    try:
+        drv.start()
+        if sender:
+            sender.start()
+            sender.connect(f"{sender.name}:midi_out", port.port_name)
+        if th:
+            th.start()
+        time.sleep(WARMUP_CYCLES * PERIOD / RATE + seconds + 0.3)
+    finally:
+        stop.set()
+        if sender:
+            sender.close()
+        time.sleep(0.05)
+        tap.stop()
+        port.close()
+        drv.stop()
+    s = eng.stats()
+    sent = int((sender.sent >= 0).sum()) if sender else 0
+    dropped = int(eng.a[L.H_DRING_DROPPED] + eng.a[L.H_DEV_DROPPED])
+    return {"driver": "portaudio", "patch": "synth" if "synth" in patch_text else "empty", "load": kind,
+            "busy_thread": stress, "scheduled": len(sched), "sent": sent, "lost": dropped,
+            "control_lost": sent - got[0],
+            "late": int(eng.a[L.H_DRING_LATE]), "callbacks": s["callbacks"], "xruns": s["xruns"],
+            "jack_xruns": s["jack_xruns"], "dsp_load_p99": s["dsp_load_p99"], "dsp_load_max": s["dsp_load_max"]}
+
+
+def onsets_portaudio(seed: int, notes: int = 50) -> dict:
+    """The PortAudio driver with livehost's JACK MIDI client: note-on frame (JACK's clock) to onset
+    (the engine's own recording) over ``notes`` notes at random offsets; the constant part is
+    unknown (two clocks), so the minimum is reported as 0 and the spread is the jitter."""
+    from livehost.engine.drivers.portaudio import PortAudioDriver
+    from livehost.engine.drivers.recorder import Recorder
+    from livehost.midi.jackport import JackMidiPort
+    from tests.engine.test_jack_driver import SHARP_SYNTH
+    from tests.jackclient import TestJackClient
+    import soundfile as sf
+
+    eng = _engine(SHARP_SYNTH)
+    offs = np.random.default_rng(seed).integers(0, PERIOD, notes)
+    sched = []
+    for k, o in enumerate(offs):
+        c = WARMUP_CYCLES + 4 * k
+        sched += [(c, int(o), (0x90, 69, 100)), (c + 2, 0, (0x80, 69, 0))]
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "pa.wav")
+        drv = PortAudioDriver(eng, use_input=False)
+        rec = Recorder(eng, wav, channels=eng.out_ch)
+        rec.start()
+        drv.start()
+        port = JackMidiPort(eng, client_name="lh-bench-pa-on")
+        sender = TestJackClient("lh-bench-pa-on-send", schedule=sched)
+        try:
+            sender.start()
+            sender.connect(f"{sender.name}:midi_out", port.port_name)
+            while not sender.sent_all:
+                time.sleep(0.05)
+            time.sleep(0.3)
+        finally:
+            sender.close()
+            port.close()
+            drv.stop()
+            rec.stop()
+        y, _ = sf.read(wav, dtype="float32", always_2d=True)
+    loud = np.flatnonzero(np.abs(y[:, 0]) > 1e-4)
+    on = loud[np.r_[True, np.diff(loud) > 64]] if loud.size else loud
+    sent = sender.sent[0::2]
+    k = min(len(on), len(sent))
+    d = on[:k] - sent[:k]
+    return {"notes": notes, "heard": int(len(on)), "latency_samples_min": 0,
+            "latency_samples_max": int(d.max() - d.min()), "jitter_samples": int(np.ptp(d)),
+            "graph_latency_samples": eng.latency_samples(), "xruns": eng.stats()["xruns"]}
 
 
 def onsets(seed: int, notes: int = 50) -> dict:
@@ -163,27 +267,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="seconds of each load")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--driver", choices=("both", "jack", "portaudio"), default="both")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    drivers = ("jack", "portaudio") if args.driver == "both" else (args.driver,)
     rows = []
-    for stress in (False, True):
-        rows.append(measure(EMPTY, "none", args.seconds, stress, args.seed))
-        rows.append(measure(SHARP_SYNTH, "cc", args.seconds, stress, args.seed))
-        rows.append(measure(SHARP_SYNTH, "flood", args.seconds, stress, args.seed))
-    result = {"seconds": args.seconds, "runs": rows, "onsets": onsets(args.seed)}
+    ons = {}
+    for drv in drivers:
+        for stress in (False, True):
+            rows.append(measure(EMPTY, "none", args.seconds, stress, args.seed, drv))
+            rows.append(measure(SHARP_SYNTH, "cc", args.seconds, stress, args.seed, drv))
+            rows.append(measure(SHARP_SYNTH, "flood", args.seconds, stress, args.seed, drv))
+        ons[drv] = onsets(args.seed) if drv == "jack" else onsets_portaudio(args.seed)
+    result = {"seconds": args.seconds, "runs": rows, "onsets": ons}
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{'patch':6} {'load':6} {'busy':5} {'sent':>7} {'lost':>5} {'callbacks':>9} {'xruns':>5} "
+    print(f"{'driver':9} {'patch':6} {'load':6} {'busy':5} {'sent':>7} {'lost':>5} {'callbacks':>9} {'xruns':>5} "
           f"{'jack':>5} {'p99':>6} {'max':>6}")
     for r in rows:
-        print(f"{r['patch']:6} {r['load']:6} {str(r['busy_thread']):5} {r['sent']:7d} {r['lost']:5d} "
-              f"{r['callbacks']:9d} {r['xruns']:5d} {r['jack_xruns']:5d} {100 * r['dsp_load_p99']:5.1f}% "
-              f"{100 * r['dsp_load_max']:5.1f}%")
-    o = result["onsets"]
-    print(f"note-on to onset over {o['notes']} notes: {o['latency_samples_min']}..{o['latency_samples_max']} "
-          f"samples (jitter {o['jitter_samples']}; graph latency {o['graph_latency_samples']}; "
-          f"{o['xruns']} xruns in that run)")
+        print(f"{r['driver']:9} {r['patch']:6} {r['load']:6} {str(r['busy_thread']):5} {r['sent']:7d} "
+              f"{r['lost']:5d} {r['callbacks']:9d} {r['xruns']:5d} {r['jack_xruns']:5d} "
+              f"{100 * r['dsp_load_p99']:5.1f}% {100 * r['dsp_load_max']:5.1f}%"
+              + (f"  (control side lost {r['control_lost']})" if r.get("control_lost") else ""))
+    for drv, o in ons.items():
+        print(f"{drv}: note-on to onset over {o['notes']} notes: {o['latency_samples_min']}.."
+              f"{o['latency_samples_max']} samples (jitter {o['jitter_samples']}; graph latency "
+              f"{o['graph_latency_samples']}; {o['xruns']} xruns in that run)")
     return 0
 
 

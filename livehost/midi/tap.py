@@ -27,24 +27,31 @@ def read_tap(a: np.ndarray) -> list[tuple[int, list[int]]]:
     tap = int(a[L.H_MTAP])
     r = int(a[L.H_MTAP_R])
     w = int(acquire(a, L.H_MTAP_W))
-    out: list[tuple[int, list[int]]] = []
     cap = L.MTAP_CAP
-    while r < w:
-        e = tap + (r % cap) * L.MIDI_W
-        frame, b0, b1, b2 = a[e:e + 4]
-        r += 1
+    ring = a[tap:tap + cap * L.MIDI_W].reshape(cap, L.MIDI_W)
+    s, e = r % cap, r % cap + (w - r)
+    rows = (ring[s:e] if e <= cap else np.concatenate((ring[s:], ring[:e - cap]))).tolist()  # one copy
+    out: list[tuple[int, list[int]]] = []
+    i = 0
+    while i < len(rows):
+        frame, b0, b1, b2 = rows[i]
+        i += 1
         if frame < 0:
             continue  # a continuation entry without its header (cannot happen; skipped)
         if b2 == LONG:
             size = int(b1)
             data: list[int] = []
-            while len(data) < size and r < w:
-                c = tap + (r % cap) * L.MIDI_W
-                data.extend(int(v) for v in a[c + 1:c + 4] if v >= 0)
-                r += 1
+            while len(data) < size and i < len(rows):
+                data.extend(int(v) for v in rows[i][1:] if v >= 0)
+                i += 1
             out.append((int(frame), data[:size]))
+        elif b1 < 0:
+            out.append((int(frame), [int(b0)]))
+        elif b2 < 0:
+            out.append((int(frame), [int(b0), int(b1)]))
         else:
-            out.append((int(frame), [int(v) for v in (b0, b1, b2) if v >= 0]))
+            out.append((int(frame), [int(b0), int(b1), int(b2)]))
+    r = w
     release(a, L.H_MTAP_R, r)  # the entries read are free for the writer again
     return out
 
