@@ -20,6 +20,7 @@ import time
 from typing import Callable, Sequence
 
 from livehost.engine.drivers import libjack
+from livehost.engine import layout as L
 from livehost.engine.layout import H_FRAMES
 from livehost.midi.jackport import JackMidiPort
 from livehost.midi.mapping import MidiConfig, MidiLearn, MidiMap, map_value
@@ -298,6 +299,7 @@ class MidiInput:
         self._jport: JackMidiPort | None = None  # the JACK client, when the API is JACK
         self._tap: TapReader | None = None
         self._jack_lost = False
+        self._dropped_seen = 0.0
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def open(self) -> "MidiInput":
@@ -334,6 +336,9 @@ class MidiInput:
                                    port_name=self.virtual_name or "in")
         self.monitor.event("port", text=f"JACK MIDI port '{self._jport.port_name}' open")
         self._tap = TapReader(self.router.engine, self._from_tap).start()
+        a = self.router.engine.a
+        self._dropped_seen = a[L.H_DRING_DROPPED] + a[L.H_DEV_DROPPED]
+        self.poll_s = min(self.poll_s, 0.25)  # a flood's dropped note-off is made good within this
         if self.port_pattern:
             self._poll()
         self._thread = threading.Thread(target=self._watch, name="livehost-midi-watchdog", daemon=True)
@@ -431,7 +436,15 @@ class MidiInput:
                     self.monitor.event("port", text=f"connected to '{ports[i]}'")
 
     def _poll_jack(self) -> None:
-        """The watchdog on JACK: reopen the client after the server came back, follow ``port``."""
+        """The watchdog on JACK: release every voice after a ring on the way to the audio thread
+        refused events (a note-off may have been among them), reopen the client after the server came
+        back, follow ``port``."""
+        a = self.router.engine.a
+        dropped = a[L.H_DRING_DROPPED] + a[L.H_DEV_DROPPED]
+        if dropped != self._dropped_seen:
+            self._dropped_seen = dropped
+            self.router.engine.panic()
+            self.monitor.event("error", text=f"{int(dropped)} MIDI events dropped (flood): every voice released")
         with self._lock:
             jp = self._jport
             if jp is None:
