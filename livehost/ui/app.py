@@ -48,6 +48,7 @@ class LivehostApp(App):
         Binding("o", "open", "load patch"),
         Binding("g", "gen_prime", "prime generator", show=False),
         Binding("f", "gen_freeze", "freeze generator", show=False),
+        Binding("t", "tap", "tap tempo", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit_app", "quit"),
@@ -68,6 +69,7 @@ class LivehostApp(App):
         ("o", "load a patch from patches/"),
         ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
         ("f", "generator: freeze on/off (loops the last half second, model paused)"),
+        ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
         ("?", "this help"),
         ("q", "quit (asks first when there are unsaved changes)"),
@@ -351,6 +353,11 @@ class LivehostApp(App):
         on = not self.session.engine.get_param(gen.node_id, "freeze")
         self.session.engine.set_param(gen.node_id, "freeze", on)
         self.notify("generator frozen" if on else "generator playing")
+
+    def action_tap(self) -> None:
+        bpm = self.session.tap()
+        self._status.update_from(self.session)
+        self.notify("tap again to set the tempo" if bpm is None else f"tempo {bpm:.1f} bpm", timeout=2)
 
     def action_panic(self) -> None:
         self.session.panic()
