@@ -6,9 +6,11 @@ never takes the GIL: redrawing meters at 30 Hz cannot make the audio miss a dead
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rich.markup import escape
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -79,6 +81,7 @@ class LivehostApp(App):
         super().__init__()
         self.session = session
         self.fps = fps
+        self._key_time: float | None = None  # when the key being handled was read (monotonic s)
 
     # ---- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -354,8 +357,18 @@ class LivehostApp(App):
         self.session.engine.set_param(gen.node_id, "freeze", on)
         self.notify("generator frozen" if on else "generator playing")
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            # stamped by the terminal driver's input thread as it read the key: a tap keeps the
+            # performer's timing even when this thread is busy redrawing
+            self._key_time = event.time
+        await super().on_event(event)
+
     def action_tap(self) -> None:
-        bpm = self.session.tap()
+        when = self._key_time
+        if when is None or not 0.0 <= time.monotonic() - when < 1.0:
+            when = None  # not from a key just read: now
+        bpm = self.session.tap(when)
         self._status.update_from(self.session)
         self.notify("tap again to set the tempo" if bpm is None else f"tempo {bpm:.1f} bpm", timeout=2)
 
