@@ -65,5 +65,7 @@ class Tempo:
             return self.bpm
 
     def describe(self) -> str:
-        """``"120.0 bpm (tap)"``: the tempo and its source, for a status line."""
-        return f"{self.bpm:.1f} bpm ({self.source})"
+        """``"120 bpm"``, ``"96.5 bpm patch"``, ``"119.8 bpm tap"``: the tempo (4 significant digits)
+        and, unless it is the default, where it came from; short, for a status line."""
+        src = "" if self.source == "default" else f" {self.source}"
+        return f"{self.bpm:.4g} bpm{src}"
