@@ -19,10 +19,15 @@ Feedback to subscribers: on subscribing, every parameter's value, then 20 times 
 that changed (from the UI, MIDI, this or another client), sent on the address that sets it
 (``/livehost/<node_id>/<param> <value>``, on/off as 0|1, choices as their names), the tempo
 (``/livehost/tempo <bpm>``) and the meters (``/livehost/<id>/meter <peak L> <peak R> <rms L> <rms R>``
-in dBFS, for ``master``, ``input`` and every node). A refused message is answered with
+in dBFS, for ``master``, ``input`` and every node). Bundles are taken apart and their messages handled at once (time tags are not waited for).
+A refused message is answered with
 ``/livehost/error <one line>`` to its sender; a patch loaded with ``/livehost/patch/loaded <name>``.
 
-Threads: one serves the socket (messages are handled one at a time, in order), one sends feedback.
+Threads: one serves the socket, one sends feedback. The server takes every datagram waiting (up to
+:data:`BATCH`) and handles them in order, except that of several values for one parameter in a batch
+only the last is applied: a flood (a fader dragged at 10 000 messages a second) costs one engine
+update per parameter per batch, the socket keeps up, and the final value is never lost behind
+stale ones.
 Neither touches the audio thread except through the engine's control paths: :meth:`Engine.set_param`
 (under the engine lock, smoothed by the callback), the lock-free MIDI ring, and patch loads, which
 only :meth:`Session.service` performs (on the thread that runs the session), as for a MIDI program
@@ -34,13 +39,13 @@ from __future__ import annotations
 import logging
 import math
 import re
+import select
 import socket
 import threading
 from pathlib import Path
 
-from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
-from pythonosc.osc_server import BlockingOSCUDPServer
+from pythonosc.osc_packet import OscPacket, ParseError
 
 from livehost.engine.engine import EngineError
 from livehost.engine.graph import walk
@@ -56,6 +61,7 @@ PREFIX = "livehost"
 FEEDBACK_HZ = 20.0
 MAX_SUBSCRIBERS = 16
 RECV_BUFFER = 4 << 20  # bytes: a burst of thousands of messages waits in the socket, not on the floor
+BATCH = 1024  # datagrams taken from the socket at once
 METER_FLOOR_DB = -120.0
 _PATCH_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,127}$")
 
@@ -126,17 +132,6 @@ def _number(x, what: str) -> float:
     return float(x)
 
 
-class _Server(BlockingOSCUDPServer):
-    """python-osc's blocking UDP server, with a deep receive buffer and no tracebacks for bad packets."""
-
-    def server_bind(self) -> None:
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
-        super().server_bind()
-
-    def handle_error(self, request, client_address) -> None:
-        log.debug("OSC packet from %s could not be handled", client_address, exc_info=True)
-
-
 class OscServer:
     """OSC control of ``session`` on UDP ``host:port`` (port 0: any free port, see :attr:`port`).
 
@@ -153,7 +148,8 @@ class OscServer:
         self.period_s = 1.0 / float(feedback_hz)
         self.received = 0  # messages handled
         self.refused = 0  # messages answered with /livehost/error
-        self._server: _Server | None = None
+        self._sock: socket.socket | None = None
+        self.dropped = 0  # datagrams that were not OSC
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._subs_lock = threading.Lock()
@@ -164,14 +160,21 @@ class OscServer:
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> "OscServer":
         """Bind and start serving; LivehostError (one line) when the address cannot be bound."""
-        disp = Dispatcher(strict_timing=False)  # a bundle's future time tag never stalls the server
-        disp.set_default_handler(self._on_message, needs_reply_address=True)
         try:
-            self._server = _Server((self.host, self.port), disp)
+            info = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0]
+            sock = socket.socket(info[0], socket.SOCK_DGRAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
+                sock.bind(info[4])
+            except OSError:
+                sock.close()
+                raise
         except (OSError, OverflowError) as e:
             why = getattr(e, "strerror", None) or str(e)
             raise LivehostError(f"OSC: cannot listen on {self.host}:{self.port}: {why}") from None
-        self.port = self._server.server_address[1]
+        sock.setblocking(False)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
         self._last = self._snapshot()
         for target, name in ((self._serve, "livehost-osc"), (self._feedback, "livehost-osc-feedback")):
             t = threading.Thread(target=target, name=name, daemon=True)
@@ -180,19 +183,46 @@ class OscServer:
         return self
 
     def _serve(self) -> None:
-        self._server.serve_forever(poll_interval=0.1)
+        sock = self._sock
+        while not self._stop.is_set():
+            batch = []
+            while len(batch) < BATCH:
+                try:
+                    batch.append(sock.recvfrom(65536))
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # closed
+                    return
+            if batch:
+                self._handle_batch(batch)
+            else:
+                select.select([sock], [], [], 0.1)
+
+    def _handle_batch(self, batch: list) -> None:
+        """Parse ``[(datagram, sender)]`` and handle the messages in order, each parameter once (its
+        last value in the batch)."""
+        msgs = []
+        for data, client in batch:
+            try:
+                msgs += [(client, m.message.address, m.message.params) for m in OscPacket(data).messages]
+            except ParseError:
+                self.dropped += 1
+        last = {address: i for i, (_, address, _) in enumerate(msgs) if _is_param(address)}
+        for i, (client, address, args) in enumerate(msgs):
+            if last.get(address, i) == i:
+                self._on_message(client, address, *args)
+            else:
+                self.received += 1  # superseded by a later value in the same batch
 
     def close(self) -> None:
         """Stop both threads and close the socket."""
         self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
         for t in self._threads:
             t.join()
         self._threads = []
-        if self._server is not None:
-            self._server.server_close()
-            self._server = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
     def describe(self) -> str:
         """``"OSC on udp 127.0.0.1:9000"`` (says so when it listens beyond this machine)."""
@@ -207,11 +237,11 @@ class OscServer:
 
     # ---- sending ----------------------------------------------------------------------------------
     def _send(self, to: tuple[str, int], address: str, args=()) -> None:
-        server = self._server
-        if server is None:
+        sock = self._sock
+        if sock is None:
             return
         try:
-            server.socket.sendto(build_msg(address, list(args)).dgram, to)
+            sock.sendto(build_msg(address, list(args)).dgram, to)
         except OSError:  # a client gone away: UDP has nobody to tell
             pass
 
@@ -382,3 +412,10 @@ class OscServer:
 
 
 _MISSING = object()
+
+
+def _is_param(address: str) -> bool:
+    """Whether ``address`` sets a parameter (``/livehost/<node_id>/<param>``), so that only its last
+    value in a batch matters."""
+    parts = address.split("/")
+    return len(parts) == 4 and parts[1] == PREFIX and (parts[2], parts[3]) != ("patch", "load")

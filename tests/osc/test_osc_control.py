@@ -199,3 +199,21 @@ def test_note_and_panic_go_the_way_midi_does(live):
     c.send_message("/livehost/panic", [])
     time.sleep(0.2)
     assert session.engine.get_param("master", "mute") is True
+
+
+def test_a_flood_of_10000_messages_a_second_keeps_the_final_value(live):
+    session, osc, _ = live
+    c = client(osc)
+    rate, n = 10000.0, 20000
+    t0 = time.monotonic()
+    for k in range(n):  # a fader dragged back and forth at 10 000 messages a second for 2 s
+        while time.monotonic() < t0 + k / rate:
+            pass
+        c.send_message("/livehost/level/gain_db", -30.0 + (k % 100) * 0.1)
+    c.send_message("/livehost/level/gain_db", -7.25)
+    sent = time.monotonic()
+    while session.engine.get_param("level", "gain_db") != -7.25 and time.monotonic() < sent + 2.0:
+        time.sleep(0.001)
+    assert session.engine.get_param("level", "gain_db") == -7.25
+    assert time.monotonic() - sent < 0.5  # the server kept up: the last value is not queued behind the flood
+    assert osc.received == n + 1  # every message handled (superseded ones counted too), none dropped
