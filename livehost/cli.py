@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run a busy pure-Python thread beside the audio (a real-time self-test)")
     p.add_argument("--quiet", action="store_true", help="no status line")
     _midi_args(p)
+    _osc_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("render", help="render a patch over an audio file, offline")
@@ -118,6 +119,27 @@ def _ui_args(p) -> None:
     p.add_argument("--blocksize", type=int, default=None, help="frames per block (32..1024)")
     p.add_argument("--samplerate", type=int, default=None, help="sample rate in Hz")
     _midi_args(p)
+    _osc_args(p)
+
+
+def _osc_args(p) -> None:
+    p.add_argument("--osc", type=int, default=None, metavar="PORT",
+                   help="listen for OSC on this UDP port (0: any free port; overrides [osc] port)")
+    p.add_argument("--osc-host", default=None, metavar="ADDR",
+                   help="the address OSC listens on (default 127.0.0.1: this machine only; "
+                        "0.0.0.0 opens it to the network)")
+
+
+def _start_osc(args, session):
+    """The OSC server ``--osc`` / ``--osc-host`` or the patch's ``[osc]`` ask for (started), or None."""
+    from livehost.osc.server import OscServer, osc_settings
+
+    port, host = osc_settings(session.patch, args.osc, args.osc_host)
+    if port is None:
+        return None
+    if not 0 <= port <= 65535:
+        raise LivehostError(f"--osc {port}: a UDP port is 0..65535")
+    return OscServer(session, port, host).start()
 
 
 def _midi_args(p) -> None:
@@ -263,9 +285,15 @@ def cmd_ui(args) -> int:
     if notice.shown:
         done = f"audio engine compiled in {notice.elapsed_s:.0f} s (once: cached for later starts)"
         session.notice = f"{done}; {session.notice}" if session.notice else done
+    osc = None
     try:
+        osc = _start_osc(args, session)
+        if osc is not None:
+            session.notice = f"{session.notice}; {osc.describe()}" if session.notice else osc.describe()
         LivehostApp(session).run()
     finally:
+        if osc is not None:
+            osc.close()
         session.close()
     return 0
 
@@ -408,9 +436,15 @@ def cmd_run(args) -> int:
     session = Session(args.patch, driver="none", input_override=args.input, blocksize=args.blocksize,
                       samplerate=args.samplerate, loop=True if args.loop else None, midi_port=args.midi,
                       midi_virtual=args.midi_virtual, midi_api=args.midi_api, midi_by_driver=kind == "jack")
+    osc = None
     try:
+        osc = _start_osc(args, session)
+        if osc is not None and not args.quiet:
+            print(f"livehost: {osc.describe()}", file=sys.stderr, flush=True)
         return _run_session(args, session, t_start, kind)
     finally:
+        if osc is not None:
+            osc.close()
         session.close()
 
 

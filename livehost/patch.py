@@ -13,6 +13,8 @@ Format (version 1)::
     [[chain]]   type = "layer", id, wet, bypass,  [[chain.branches]] gain_db + [[chain.branches.chain]]
     [master]    gain_db, ceiling_db, release_ms, mute
     [synth] [midi] [tuning] [models]   reserved for the synth, MIDI and model sections
+    [tempo]     bpm (the session tempo, 20..400)
+    [osc]       port (0..65535, 0 = any free port), host (the address to listen on, default 127.0.0.1)
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
 from livehost.nodes.declare import Param, all_params, suggest
 from livehost.patch_midi import MidiConfigError, parse_midi_section
+from livehost.tempo import BPM_MAX, BPM_MIN
 from livehost.tuning import tuning_from_keys
 
 FORMAT_VERSION = 1
 SAMPLERATES = (22050, 44100, 48000, 88200, 96000)
 BLOCK_MIN, BLOCK_MAX = 32, 1024
-RESERVED_SECTIONS = ("synth", "midi", "tuning", "models")
+RESERVED_SECTIONS = ("synth", "midi", "tuning", "models", "tempo", "osc")
 TOP_KEYS = ("patch", "input", "chain", "master") + RESERVED_SECTIONS
 INPUT_SOURCES = ("mic", "file", "none")
 ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
@@ -250,6 +253,10 @@ def _validate(doc: dict, ctx: _Ctx) -> Patch:
         _validate_midi(ctx, doc["midi"], p)
     if "models" in doc:
         _validate_models(ctx, doc["models"])
+    if "tempo" in doc:
+        _validate_tempo(ctx, doc["tempo"])
+    if "osc" in doc:
+        _validate_osc(ctx, doc["osc"])
     for sec in RESERVED_SECTIONS:
         if sec in doc and sec != "synth":
             p.extra[sec] = doc[sec]
@@ -298,6 +305,36 @@ def _validate_models(ctx: _Ctx, table) -> None:
             ctx.fail(("models", k), f"models.{k}", f"is not a model slot{suggest(k, MODEL_KEYS)}")
         if not isinstance(v, str) or not v.endswith(".onnx"):
             ctx.fail(("models", k), f"models.{k}", f"= {v!r} must be an .onnx file path")
+
+
+TEMPO_BPM = (BPM_MIN, BPM_MAX)
+
+
+def _validate_tempo(ctx: _Ctx, table) -> None:
+    """``[tempo]``: ``bpm``, the session tempo in beats per minute (20..400)."""
+    if not isinstance(table, dict):
+        ctx.fail(("tempo",), "tempo", "must be a table")
+    _check_keys(ctx, table, ("tempo",), ("bpm",))
+    if "bpm" in table:
+        v = table["bpm"]
+        lo, hi = TEMPO_BPM
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            ctx.fail(("tempo", "bpm"), "tempo.bpm", f"= {v!r} is outside {lo:g}..{hi:g}")
+
+
+def _validate_osc(ctx: _Ctx, table) -> None:
+    """``[osc]``: ``port`` (UDP, 0..65535; 0 = any free port) and ``host`` (the address to listen on)."""
+    if not isinstance(table, dict):
+        ctx.fail(("osc",), "osc", "must be a table")
+    _check_keys(ctx, table, ("osc",), ("port", "host"))
+    if "port" in table:
+        v = table["port"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65535:
+            ctx.fail(("osc", "port"), "osc.port", f"= {v!r} must be a UDP port 0..65535")
+    if "host" in table:
+        v = table["host"]
+        if not isinstance(v, str) or not v or len(v) > 255 or any(c.isspace() for c in v):
+            ctx.fail(("osc", "host"), "osc.host", f"= {v!r} must be a host name or address")
 
 
 SYNTH_KEYS = ("id", "tuning", "kbm", "middle_note", "ref_note", "ref_hz")

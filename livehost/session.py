@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from livehost.engine.drivers.jack import JackDriver
@@ -19,6 +20,7 @@ from livehost.engine.patching import engine_for, patch_from_engine, patch_source
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
 from livehost.patch import Patch, load, save
+from livehost.tempo import Tempo
 from livehost.midi.input import match_port
 from livehost.workers import Workers, midi_config
 
@@ -102,6 +104,11 @@ class Session:
                            "midi_port": midi_port}
         self.dirty = False
         self._program: int | None = None  # a program change waiting for service() (set on the MIDI thread)
+        self._said_lock = threading.Lock()
+        self._said: list[str] = []  # what other threads (OSC) want the user told, shown by service()
+        self._load_request = None  # (path, done) a remote control asked for, loaded by service()
+        self.tempo = Tempo()
+        self._tempo_from(self.patch)
         self.workers = Workers(self.engine, self.patch, midi_port, midi_virtual, midi_api,
                                on_program=self._on_program, start_models=start_models,
                                port_by_driver=midi_by_driver or driver == "jack")
@@ -271,8 +278,11 @@ class Session:
 
     # ---- files ------------------------------------------------------------------------------------
     def current_patch(self) -> Patch:
-        """The engine's graph as a patch (header and reserved sections kept from the file)."""
+        """The engine's graph as a patch (header and reserved sections kept from the file; the session
+        tempo as ``[tempo] bpm`` when the file had one or it was set since)."""
         p = patch_from_engine(self.engine, self.patch)
+        if "tempo" in p.extra or self.tempo.source != "default":
+            p.extra["tempo"] = {**dict(p.extra.get("tempo") or {}), "bpm": round(self.tempo.bpm, 3)}
         maps = [m.to_table() for m in self.workers.maps]
         midi = {k: v for k, v in dict(p.extra.get("midi") or {}).items() if k != "map"}
         if maps:
@@ -328,6 +338,7 @@ class Session:
         pattern = self._jack_opts["midi_port"] or midi_config(new).port
         if isinstance(self.driver, JackDriver) and pattern != old_pattern:
             self.driver.set_midi_match((lambda names: match_port(names, pattern)) if pattern else None)
+        self._tempo_from(new)
         eng.reclaim()  # the old graph's memory, now that no worker holds it
         self.notice = notice
         remember(self.path)
@@ -371,7 +382,54 @@ class Session:
         n, self._program = self._program, None
         if n is not None:
             said.append(self._program_change(n))
+        req, self._load_request = self._load_request, None
+        if req is not None:
+            said.append(self._requested_load(*req))
+        with self._said_lock:
+            said += self._said
+            self._said = []
         return "; ".join(said) if said else None
+
+    def say(self, message: str) -> None:
+        """Tell the user ``message`` at the next :meth:`service` (callable from any thread)."""
+        with self._said_lock:
+            self._said.append(message)
+
+    def request_load(self, path: str, done=None) -> None:
+        """Ask for patch ``path`` to be loaded by the next :meth:`service` (from any thread: a remote
+        control); ``done(error)`` is called there, with None or the one-line reason it was refused."""
+        self._load_request = (str(path), done)
+
+    def _requested_load(self, path: str, done) -> str:
+        try:
+            self.load(path)
+        except LivehostError as e:
+            if done is not None:
+                done(str(e))
+            return f"load {path}: {e}"
+        if done is not None:
+            done(None)
+        return f"loaded {path}"
+
+    # ---- tempo ------------------------------------------------------------------------------------
+    def _tempo_from(self, patch: Patch) -> None:
+        bpm = (patch.extra.get("tempo") or {}).get("bpm")
+        if bpm is not None:
+            self.tempo.set(bpm, "patch")
+
+    def set_tempo(self, bpm: float, source: str) -> float:
+        """Set the session tempo (bpm, clamped to 20..400) from ``source`` (``"osc"``, ``"ui"``...)."""
+        got = self.tempo.set(bpm, source)
+        self.dirty = True
+        return got
+
+    def tap(self, now: float | None = None) -> float | None:
+        """A tap-tempo tap (``now``: seconds on :func:`time.monotonic`'s clock, default now); returns
+        the tempo in bpm once two taps make an interval, else None."""
+        got = self.tempo.tap(now)
+        if got is not None:
+            self.dirty = True
+        return got
 
     def _program_change(self, n: int) -> str:
         path = self.workers.router.config.program_path(n)

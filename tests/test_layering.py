@@ -5,7 +5,8 @@ form no cycle.
 The order, lowest first (a module takes the level of the longest name below that matches it)::
 
     0  livehost (the package), livehost.errors, livehost.paths   errors and where files live
-    1  livehost.dsp, livehost.tuning, livehost.audiofile         kernels, pitch maths, audio files
+    1  livehost.dsp, livehost.tuning, livehost.audiofile,        kernels, pitch maths, audio files,
+       livehost.tempo                                            the session tempo and tap tempo
     2  livehost.nodes                                            node declarations (read dsp)
     3  livehost.engine                                           arena, graph, compiled callback, drivers
     4  livehost.patch, livehost.patch_midi, livehost.ml          the patch format (its [midi] section);
@@ -13,7 +14,7 @@ The order, lowest first (a module takes the level of the longest name below that
                                                                  the engine's arena: tap and rings)
     5  livehost.engine.patching                                  patch -> engine (checks [models] with ml)
     6  livehost.midi                                             ports, routing, learn, MIDI-file render
-    7  livehost.workers, livehost.session                        threads and the session a UI drives
+    7  livehost.workers, livehost.session, livehost.osc          threads, the session a UI drives, OSC
     8  livehost.ui, livehost.tools                               the Textual UI; offline tools
     9  livehost.cli, livehost.__main__                           the command
 
@@ -30,13 +31,13 @@ PKG = Path(__file__).resolve().parents[1] / "livehost"
 
 LEVELS = (
     ("livehost", "livehost.errors", "livehost.paths"),
-    ("livehost.dsp", "livehost.tuning", "livehost.audiofile"),
+    ("livehost.dsp", "livehost.tuning", "livehost.audiofile", "livehost.tempo"),
     ("livehost.nodes",),
     ("livehost.engine",),
     ("livehost.patch", "livehost.patch_midi", "livehost.ml"),
     ("livehost.engine.patching",),
     ("livehost.midi",),
-    ("livehost.workers", "livehost.session"),
+    ("livehost.workers", "livehost.session", "livehost.osc"),
     ("livehost.ui", "livehost.tools"),
     ("livehost.cli", "livehost.__main__"),
 )

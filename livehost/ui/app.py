@@ -6,9 +6,11 @@ never takes the GIL: redrawing meters at 30 Hz cannot make the audio miss a dead
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rich.markup import escape
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -48,6 +50,7 @@ class LivehostApp(App):
         Binding("o", "open", "load patch"),
         Binding("g", "gen_prime", "prime generator", show=False),
         Binding("f", "gen_freeze", "freeze generator", show=False),
+        Binding("t", "tap", "tap tempo", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit_app", "quit"),
@@ -68,6 +71,7 @@ class LivehostApp(App):
         ("o", "load a patch from patches/"),
         ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
         ("f", "generator: freeze on/off (loops the last half second, model paused)"),
+        ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
         ("?", "this help"),
         ("q", "quit (asks first when there are unsaved changes)"),
@@ -77,6 +81,7 @@ class LivehostApp(App):
         super().__init__()
         self.session = session
         self.fps = fps
+        self._key_time: float | None = None  # when the key being handled was read (monotonic s)
 
     # ---- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -351,6 +356,21 @@ class LivehostApp(App):
         on = not self.session.engine.get_param(gen.node_id, "freeze")
         self.session.engine.set_param(gen.node_id, "freeze", on)
         self.notify("generator frozen" if on else "generator playing")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            # stamped by the terminal driver's input thread as it read the key: a tap keeps the
+            # performer's timing even when this thread is busy redrawing
+            self._key_time = event.time
+        await super().on_event(event)
+
+    def action_tap(self) -> None:
+        when = self._key_time
+        if when is None or not 0.0 <= time.monotonic() - when < 1.0:
+            when = None  # not from a key just read: now
+        bpm = self.session.tap(when)
+        self._status.update_from(self.session)
+        self.notify("tap again to set the tempo" if bpm is None else f"tempo {bpm:.1f} bpm", timeout=2)
 
     def action_panic(self) -> None:
         self.session.panic()

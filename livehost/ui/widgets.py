@@ -281,8 +281,8 @@ class Spectrum(Widget):
 
 
 class StatusLine(Static):
-    """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, patch and unsaved marker; first,
-    what is wrong with the audio server, while something is."""
+    """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, tempo (and its source), patch and
+    unsaved marker; first, what is wrong with the audio server, while something is."""
 
     def update_from(self, session) -> None:
         """Refresh the text from the session."""
@@ -294,7 +294,7 @@ class StatusLine(Static):
             (f"!! {state} | " if state else "") + f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
             f"lat {s['graph_latency_ms']:.1f} ms, round trip {s['roundtrip_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
             f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
-            f"{Path(session.path).name}{mark}"))
+            f"{session.tempo.describe()} | {Path(session.path).name}{mark}"))
 
 
 class SidePanel(Static):
