@@ -83,6 +83,17 @@ def call_i32_pu32pz(typingctx, fn, p, x, q, size):
 
 
 @intrinsic
+def call_void_pi32p(typingctx, fn, p, x, q):
+    """``void fn(void* p, int32_t x, void* q)`` (e.g. ``jack_port_get_latency_range(port, mode, &range)``)."""
+    def cg(ctx, b, sig, args):
+        f, pp, xx, qq = args
+        fty = ir.FunctionType(ir.VoidType(), [_I8P, _I32, _I8P])
+        b.call(b.inttoptr(f, fty.as_pointer()), [_ptr(b, pp), b.trunc(xx, _I32), _ptr(b, qq)])
+        return ctx.get_dummy_value()
+    return types.void(types.int64, types.int64, types.int64, types.int64), cg
+
+
+@intrinsic
 def peek_u8(typingctx, addr):
     """The byte at address ``addr`` (zero-extended)."""
     def cg(ctx, b, sig, args):

@@ -250,6 +250,13 @@ class Engine:
                 comp_init(self.a[holder.cbase:holder.cbase + holder.csize], most, d, self.sr)
         return old
 
+    def _latency_key(self, it) -> tuple:
+        """What of item ``it`` the compensation delays depend on: its bypass and, for a compensated
+        node, its latency (samples); no other parameter moves a delay's target."""
+        if isinstance(it, Node) and it.type.compensated:
+            return bool(it.values.get("bypass")), int(it.type.latency(it.values, self.sr))
+        return (bool(it.values.get("bypass")),)
+
     def _write_latency(self) -> None:
         """Write every compensation delay's target: a node's dry path its latency; a layer's branches
         the difference to the slowest branch, its dry path the slowest branch's latency."""
@@ -421,13 +428,15 @@ class Engine:
             why = p.check(value)
             if why:
                 raise EngineError(f"{node_id}.{name} {why}")
+            before = self._latency_key(it)
             if isinstance(it, Layer) and j >= 2:
                 it.branches[j - 2].gain_db = float(value)
             else:
                 it.values[name] = value
             x = p.to_number(value)
             self.a[it.pbase + j] = x
-            self._write_latency()  # a parameter (or bypass) may move a node's latency
+            if self._latency_key(it) != before:  # the compensation delays' targets move with it
+                self._write_latency()
             if not self.started:  # nothing is playing: no ramp from the old value
                 n = len(params)
                 self.a[it.pbase + n + j] = x

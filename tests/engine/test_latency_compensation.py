@@ -180,3 +180,41 @@ def test_stats_report_graph_and_round_trip():
     assert st["graph_latency_samples"] == g
     assert st["roundtrip_samples"] == 192 + g + 288
     assert st["roundtrip_ms"] == pytest.approx(1000 * (192 + g + 288) / SR)
+
+
+def test_only_latency_and_bypass_changes_rewrite_the_compensation(monkeypatch):
+    """set_param rewrites the compensation delays' targets (a walk of the whole graph) only when the
+    node's latency or a bypass changes, not for every parameter."""
+    slow = ("node", "compressor", "slow", {**EXACT, "lookahead_ms": 10.0})
+    eng = engine([("layer", "lay", {"wet": 0.5}, [(0.0, [slow]), (-6.0, [("node", "gain", "g", {})])])])
+    calls = []
+    real = eng._write_latency
+    monkeypatch.setattr(eng, "_write_latency", lambda: (calls.append(1), real())[1])
+    for node, name, value in [("slow", "threshold_db", -3.0), ("slow", "wet", 0.8), ("g", "gain_db", -3.0),
+                              ("lay", "wet", 0.7), ("lay", "branch1.gain_db", -12.0), ("master", "gain_db", -1.0),
+                              ("slow", "lookahead_ms", 10.0)]:  # the same lookahead: no move
+        eng.set_param(node, name, value)
+    assert calls == []
+    eng.set_param("slow", "lookahead_ms", 5.0)
+    assert len(calls) == 1
+    eng.set_bypass("g", True)
+    assert len(calls) == 2
+
+
+def test_latency_moved_inside_a_layer_branch_realigns_the_branches():
+    """A branch node's lookahead changed live (10 ms -> 2.5 ms): the other branch is re-aligned to it
+    and the dry path follows; settled, the mix is the input delayed by the new latency, exactly."""
+    x = noise(1.5)
+    slow = ("node", "compressor", "slow", {**EXACT, "lookahead_ms": 10.0})
+    fast = ("node", "compressor", "fast", {**EXACT, "lookahead_ms": 2.5})
+    eng = engine([("layer", "lay", {"wet": 0.5}, [(0.0, [slow]), (-6.0, [fast])])])
+    m = eng.master.type.latency({}, SR)
+    a = render(eng, SR // 2, x[:SR // 2])
+    eng.set_param("slow", "lookahead_ms", 2.5)
+    b = render(eng, SR, x[SR // 2:])
+    row = [r for r in eng.latency_table() if r["id"] == "lay"][0]
+    assert row["latency_samples"] == 120 and row["branch_compensation_samples"] == [0, 0]
+    y = np.concatenate([a, b])
+    want = delayed(x, m + 120) * (0.5 + 0.5 * (1 + 10 ** (-6 / 20)))
+    tail = slice(SR // 2 + 12000, None)  # after the taps' crossfades settled
+    assert np.max(np.abs(y[tail] - want[tail])) < 1e-5

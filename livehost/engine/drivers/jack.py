@@ -6,6 +6,12 @@ to the engine at their frame offsets (sample-accurate notes) and passes them on 
 port (MIDI thru). No Python runs on JACK's real-time thread; JACK's xrun and shutdown notifications
 are compiled callbacks too (:mod:`livehost.engine.drivers.libjack`).
 
+Latency: JACK's latency callback (compiled, :func:`libjack.report_latency`) declares the graph's
+latency on livehost's ports, so clients downstream (and upstream) see it in their capture (playback)
+latency; the engine's device latency is the latency JACK reports for livehost's input ports (from the
+capture ports upstream) and output ports (to the playback ports downstream), so its round trip is
+capture + graph + playback along the ports' actual connections.
+
 A watchdog thread (Python, off the audio thread) polls the shutdown flag every ``poll_s`` seconds
 (and the count of MIDI events a block had no room for: after such a loss, or the server's, it
 releases every voice with :meth:`Engine.panic`, so no note is left hanging),
@@ -68,6 +74,8 @@ class JackDriver:
         mb = engine.max_block
         self.table = np.zeros(L.JT_SIZE, np.int64)
         self.event = np.zeros(3, np.int64)  # jack_midi_event_t: time, size, data pointer
+        self.lat_table = np.zeros(J.LT_SIZE, np.int64)  # the latency callback's table
+        self.lat_range = np.zeros(1, np.int64)  # its jack_latency_range_t scratch
         self.x = np.zeros((mb, self.channels), np.float32)
         self.y = np.zeros((mb, self.channels), np.float32)
         engine.set_channels(self.channels if use_input else 0, self.channels)
@@ -76,6 +84,7 @@ class JackDriver:
         self._ports: dict[str, int] = {}
         self._conns: set[tuple[str, str]] = set()  # (our port, their port) as last seen
         self._pending: set[tuple[str, str]] = set()  # wanted, waiting for their port to exist
+        self._lat_conns: set[tuple[str, str]] | None = None  # the connections JACK last recomputed latencies for
         self._msgs: collections.deque[str] = collections.deque(maxlen=100)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,6 +143,21 @@ class JackDriver:
         lib.jack_set_process_callback(c, eng.audio.jack_process.address, t.ctypes.data)
         lib.jack_set_xrun_callback(c, J.count_xrun.address, arena)
         lib.jack_on_info_shutdown(c, J.on_shutdown.address, arena)
+        lt = self.lat_table
+        lt[:] = 0
+        lt[J.LT_GET] = J.address(lib, "jack_port_get_latency_range")
+        lt[J.LT_SET] = J.address(lib, "jack_port_set_latency_range")
+        lt[J.LT_GRAPH] = self._graph_latency() or 0  # (busy: set by the first _follow_latency)
+        self._lat_conns = None  # a new client: have JACK recompute once connected
+        lt[J.LT_RANGE] = self.lat_range.ctypes.data
+        lt[J.LT_N] = self.channels
+        lt[J.LT_MIDI_IN] = ports["midi_in"]
+        lt[J.LT_MIDI_OUT] = ports["midi_out"]
+        lt[J.LT_CONNECTED] = J.address(lib, "jack_port_connected")
+        for k in range(self.channels):
+            lt[J.LT_PORTS + k] = ports[f"in_{k + 1}"]
+            lt[J.LT_PORTS + L.JT_MAX_PORTS + k] = ports[f"out_{k + 1}"]
+        lib.jack_set_latency_callback(c, J.report_latency.address, lt.ctypes.data)
         self._ports = ports
         self.client = c
 
@@ -161,6 +185,7 @@ class JackDriver:
                 self._connect(self.port_name(f"out_{k + 1}"), dst)
         self._follow_midi()
         self._snapshot()
+        self._follow_latency()  # the new connections' latencies, now
         self._thread = threading.Thread(target=self._watch, name="livehost-jack-watchdog", daemon=True)
         self._thread.start()
 
@@ -214,6 +239,7 @@ class JackDriver:
             else:
                 self._follow_midi()
                 self._upkeep()
+                self._follow_latency()
 
     def _server_lost(self) -> None:
         eng = self.engine
@@ -221,6 +247,7 @@ class JackDriver:
         self.lost += 1
         reason = J.shutdown_reason(eng.a) or "the JACK server went away"
         self._pending |= self._conns
+        eng.device_latency = (0.0, 0.0)  # no device until the server is back
         eng.panic()  # the MIDI port went with the server: no note it started may hang
         if self.reconnect:
             self._say(f"audio server stopped: {reason}; running on the null driver, reconnecting when it is back")
@@ -271,6 +298,7 @@ class JackDriver:
         self.reconnects += 1
         self._upkeep()
         self._follow_midi()
+        self._follow_latency()
         took = time.monotonic() - (self.lost_at or time.monotonic())
         self.back_s.append(took)
         self._say(f"audio server back: {self.full_name} reconnected ({len(self._conns)} connections restored, "
@@ -324,17 +352,46 @@ class JackDriver:
         self._follow_midi()
         self._snapshot()
 
+    def _graph_latency(self) -> int | None:
+        """The graph's latency now, samples (master lookahead + the main path's nodes); None if an edit
+        holds the engine's lock (never waited for: the watchdog must go on watching meanwhile)."""
+        lock = self.engine.lock
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            return self.engine.latency_samples()
+        finally:
+            lock.release()
+
+    def _follow_latency(self) -> None:
+        """Have JACK recompute the ports' latencies when the graph's latency (a parameter, a bypass, a
+        new patch) or livehost's connections have changed since it last did for us, then take the
+        device latency JACK reports into the engine. (JACK recomputes on its own after a graph change,
+        but a pass that runs while connections are still being made can leave stale figures.)"""
+        g = self._graph_latency()
+        if g is None:
+            return  # next time
+        if g != self.lat_table[J.LT_GRAPH] or self._conns != self._lat_conns:
+            self.lat_table[J.LT_GRAPH] = g
+            self._lat_conns = set(self._conns)
+            self.lib.jack_recompute_total_latencies(self.client)
+        self.engine.device_latency = self.latency()
+
     # ---- figures -----------------------------------------------------------------------------------
     def latency(self) -> tuple[float, float]:
-        """Input (capture) and output (playback) latency of the ports to the physical ones, seconds
-        (the larger end of JACK's latency range; 0 while not running)."""
+        """Input (capture) and output (playback) latency, seconds: the largest JACK reports for
+        livehost's audio input ports (from the capture ports upstream of them) and for its audio output
+        ports (to the playback ports downstream); the larger end of each range; 0 while not running."""
         if self.client is None:
             return (0.0, 0.0)
         r = J.LatencyRange()
-        self.lib.jack_port_get_latency_range(self._ports["in_1"], J.CAPTURE_LATENCY, r)
-        lat_in = r.max
-        self.lib.jack_port_get_latency_range(self._ports["out_1"], J.PLAYBACK_LATENCY, r)
-        return (lat_in / self.engine.sr, r.max / self.engine.sr)
+        lat_in = lat_out = 0
+        for k in range(self.channels):
+            self.lib.jack_port_get_latency_range(self._ports[f"in_{k + 1}"], J.CAPTURE_LATENCY, r)
+            lat_in = max(lat_in, r.max)
+            self.lib.jack_port_get_latency_range(self._ports[f"out_{k + 1}"], J.PLAYBACK_LATENCY, r)
+            lat_out = max(lat_out, r.max)
+        return (lat_in / self.engine.sr, lat_out / self.engine.sr)
 
     def stats(self) -> dict:
         """Server losses, reconnections (and how long each took, s), device MIDI events dropped."""
@@ -355,4 +412,5 @@ class JackDriver:
         if self._null is not None:
             self._null.stop()
             self._null = None
+        self.engine.device_latency = (0.0, 0.0)
         self.engine.running = False

@@ -2,8 +2,9 @@
 
 Only the control side calls these Python wrappers (opening clients, registering and connecting
 ports). On JACK's own threads only compiled code runs: the process callback
-(:func:`livehost.engine.process_src.jack_process`), and the xrun and shutdown callbacks below
-(numba ``cfunc`` functions writing into the engine's arena; ``arg`` is the arena's address).
+(:func:`livehost.engine.process_src.jack_process`), and the xrun, shutdown and latency callbacks below
+(numba ``cfunc`` functions; the first two write into the engine's arena, ``arg`` being its address;
+the latency callback reads and sets port latencies through addresses in the driver's ``LT_*`` table).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import ctypes
 import ctypes.util
 
 import numpy as np
-from numba import carray, cfunc, types
+from numba import carray, cfunc, njit, types
 
 from livehost.dsp.atomics import store_release
-from livehost.dsp.cptr import peek_u8
+from livehost.dsp.cptr import call_u32_p, call_void_pi32p, i64_ptr, peek_u8
 from livehost.engine import layout as L
 from livehost.errors import AudioError
 
@@ -58,6 +59,10 @@ _SIGNATURES = {
     "jack_port_get_all_connections": (ctypes.POINTER(ctypes.c_char_p), [ctypes.c_void_p, ctypes.c_void_p]),
     "jack_free": (None, [ctypes.c_void_p]),
     "jack_port_get_latency_range": (None, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(LatencyRange)]),
+    "jack_port_set_latency_range": (None, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(LatencyRange)]),
+    "jack_set_latency_callback": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]),
+    "jack_recompute_total_latencies": (ctypes.c_int, [ctypes.c_void_p]),
+    "jack_port_connected": (ctypes.c_int, [ctypes.c_void_p]),
     "jack_set_error_function": (None, [ctypes.c_void_p]),
     "jack_set_info_function": (None, [ctypes.c_void_p]),
     "jack_last_frame_time": (ctypes.c_uint32, [ctypes.c_void_p]),
@@ -189,3 +194,82 @@ def shutdown_reason(a: np.ndarray) -> str:
     raw = a[m:m + L.SERVER_MSG_CAP].astype(np.int64)
     end = int(np.argmax(raw == 0)) if (raw == 0).any() else raw.size
     return bytes(raw[:end].astype(np.uint8)).decode(errors="replace").strip()
+
+
+# ---- the latency callback (JACK's notification thread, compiled) ----------------------------------
+LT_GET = 0  # jack_port_get_latency_range
+LT_SET = 1  # jack_port_set_latency_range
+LT_GRAPH = 2  # the graph's latency now, samples (the driver keeps it up to date)
+LT_RANGE = 3  # address of one int64 word used as a jack_latency_range_t (min: low 32 bits, max: high)
+LT_N = 4  # audio ports each way
+LT_MIDI_IN = 5  # the MIDI input port handle
+LT_MIDI_OUT = 6  # the MIDI output port handle
+LT_CONNECTED = 7  # jack_port_connected
+LT_PORTS = 8  # L.JT_MAX_PORTS audio input port handles, then as many audio output port handles
+LT_SIZE = LT_PORTS + 2 * L.JT_MAX_PORTS
+_U32 = 0xFFFFFFFF
+
+
+@njit(cache=True, nogil=True)
+def _get_range(t, port, mode):
+    """(min, max) latency of ``port`` in ``mode`` as JACK has it, frames."""
+    r = carray(i64_ptr(t[LT_RANGE]), (1,), dtype=np.int64)
+    call_void_pi32p(t[LT_GET], port, mode, t[LT_RANGE])
+    return r[0] & _U32, (r[0] >> 32) & _U32
+
+
+@njit(cache=True, nogil=True)
+def _set_range(t, port, mode, lo, hi):
+    """Declare ``port``'s latency range in ``mode`` as (lo, hi) frames."""
+    r = carray(i64_ptr(t[LT_RANGE]), (1,), dtype=np.int64)
+    r[0] = (min(lo, _U32) & _U32) | ((min(hi, _U32) & _U32) << 32)
+    call_void_pi32p(t[LT_SET], port, mode, t[LT_RANGE])
+
+
+@njit(cache=True, nogil=True)
+def _combine(t, port, mode, lo, hi, add):
+    """(lo, hi) widened by ``port``'s range plus ``add`` frames, if the port has a connection (an
+    unconnected port's range, 0, is no path: it must not pull the minimum down)."""
+    if call_u32_p(t[LT_CONNECTED], port) == 0:
+        return lo, hi
+    a, b = _get_range(t, port, mode)
+    return min(lo, a + add), max(hi, b + add)
+
+
+@cfunc(types.void(types.int32, types.voidptr), cache=True, nopython=True, error_model="numpy")
+def report_latency(mode, arg):
+    """JACK's latency callback (``arg``: the driver's ``LT_*`` table): every path from an input to an
+    audio output goes through the graph (``LT_GRAPH`` samples), MIDI thru adds nothing.
+
+    Capture mode (JACK has set the inputs' ranges from their connections): each audio output gets the
+    connected inputs' combined range (smallest min, largest max; 0 if none is connected) plus the graph
+    latency, ``midi_out`` gets ``midi_in``'s. Playback mode (the outputs' ranges set): each audio input
+    gets the connected audio outputs' combined range plus the graph latency, ``midi_in`` that combined
+    with ``midi_out``'s. So a client downstream of livehost sees livehost's delay in its capture
+    latency, one upstream in its playback latency, as JACK's latency API asks of every client that
+    delays its signal."""
+    t = carray(arg, (LT_SIZE,), dtype=np.int64)
+    n = t[LT_N]
+    g = t[LT_GRAPH]
+    ins, outs = LT_PORTS, LT_PORTS + L.JT_MAX_PORTS
+    lo = np.int64(_U32)
+    hi = np.int64(0)
+    if mode == CAPTURE_LATENCY:
+        for k in range(n):
+            lo, hi = _combine(t, t[ins + k], mode, lo, hi, 0)
+        lo, hi = _combine(t, t[LT_MIDI_IN], mode, lo, hi, 0)
+        if lo > hi:  # no input connected: from the graph's own sources
+            lo = hi = 0
+        for k in range(n):
+            _set_range(t, t[outs + k], mode, lo + g, hi + g)
+        a, b = _get_range(t, t[LT_MIDI_IN], mode)
+        _set_range(t, t[LT_MIDI_OUT], mode, a, b)
+    else:
+        for k in range(n):
+            lo, hi = _combine(t, t[outs + k], mode, lo, hi, g)
+        if lo > hi:  # no audio output connected: the graph's own delay
+            lo = hi = g
+        for k in range(n):
+            _set_range(t, t[ins + k], mode, lo, hi)
+        mlo, mhi = _combine(t, t[LT_MIDI_OUT], mode, lo, hi, 0)
+        _set_range(t, t[LT_MIDI_IN], mode, mlo, mhi)
