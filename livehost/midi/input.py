@@ -24,6 +24,7 @@ from livehost.engine import layout as L
 from livehost.engine.layout import H_FRAMES
 from livehost.midi.jackport import JackMidiPort
 from livehost.midi.mapping import MidiConfig, MidiLearn, MidiMap, map_value
+from livehost.midi.stamps import StampPlacer
 from livehost.midi.tap import TapReader
 from livehost.tuning import Tuning, TuningError
 
@@ -113,8 +114,8 @@ class MidiRouter:
         """The live CC maps."""
         return self.config.maps
 
-    def _send(self, status: int, d1: int = 0, d2: int = 0) -> None:
-        if not self.engine.send_midi(status, d1, d2, frame=-1):
+    def _send(self, status: int, d1: int = 0, d2: int = 0, frame: int | None = None) -> None:
+        if not self.engine.send_midi(status, d1, d2, frame=-1 if frame is None else frame):
             self.monitor.dropped += 1
 
     def handle(self, msg: Sequence[int], delivered: bool = False, frame: int | None = None) -> None:
@@ -123,7 +124,8 @@ class MidiRouter:
         delivered: a real-time reader already gave its notes, bends, pressure and unmapped controllers
         to the audio thread (the JACK driver, livehost's JACK MIDI client), so only the control side's
         part is done here (monitor, CC maps, learn, programs, MTS); frame: the engine frame at which it
-        sounded (default: the engine's frame counter now)."""
+        sounded, or (not ``delivered``) the engine frame at which to play it (default: the next block;
+        the monitor then shows the engine's frame counter now)."""
         try:
             self._handle(list(msg), delivered, frame)
         except Exception as e:  # a bad message or a failing callback must not kill the MIDI thread
@@ -160,12 +162,12 @@ class MidiRouter:
                     hit = True
             if hit or delivered:
                 return
-            self._send(status, d1, d2)
+            self._send(status, d1, d2, frame)
             return
+        if not delivered:
+            self._send(status, d1, d2, frame)
         if frame is None:
             frame = int(self.engine.a[H_FRAMES])
-        if not delivered:
-            self._send(status, d1, d2)
         if kind == NOTE_ON and d2 == 0:
             self.monitor.event("note_off", ch, d1, 0, frame=frame)
         else:
@@ -271,7 +273,8 @@ class MidiInput:
     input port named ``virtual`` or ``in``, connected to the port ``port`` names): its compiled callback
     gives the audio thread the notes at their JACK frame (one period later, no jitter) and the control
     side gets every message through the tap (:class:`~livehost.midi.tap.TapReader`). On ALSA,
-    python-rtmidi's own thread calls the router (not a real-time thread), events sound at the next block.
+    python-rtmidi's own thread calls the router (not a real-time thread), and the messages sound one
+    block after they arrived, spaced as rtmidi's timestamps say (:class:`~livehost.midi.stamps.StampPlacer`).
     """
 
     def __init__(self, engine, port: str | None = None, api: str = "auto", virtual: str | None = None,
@@ -300,6 +303,7 @@ class MidiInput:
         self._tap: TapReader | None = None
         self._jack_lost = False
         self._dropped_seen = 0.0
+        self._placer: StampPlacer | None = None  # rtmidi's timestamps -> engine frames (ALSA)
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def open(self) -> "MidiInput":
@@ -329,7 +333,11 @@ class MidiInput:
         return mi
 
     def _callback(self, event, data=None) -> None:
-        self.router.handle(event[0])
+        msg, delta = event
+        eng = self.router.engine
+        if self._placer is None:
+            self._placer = StampPlacer(eng.sr, eng.max_block)
+        self.router.handle(msg, frame=self._placer.place(delta, int(eng.a[H_FRAMES])))
 
     def _open_jack(self) -> "MidiInput":
         self._jport = JackMidiPort(self.router.engine, client_name=self.client_name,
