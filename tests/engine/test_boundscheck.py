@@ -18,6 +18,7 @@ import pytest
 
 from livehost.dsp.rt import rt_jit
 from tests.conftest import ROOT
+from tests.warm import boundscheck_env
 
 CHILD = "LIVEHOST_BOUNDSCHECK_CHILD"
 SUITES = [
@@ -41,11 +42,12 @@ def test_bounds_checks_are_on_in_the_checked_run():
 
 
 @pytest.mark.slow
-def test_engine_and_dsp_suites_pass_bounds_checked(tmp_path):
+def test_engine_and_dsp_suites_pass_bounds_checked():
     if os.environ.get(CHILD):
         pytest.skip("this is the checked run itself")
-    env = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(tmp_path / "numba"),
-               LIVEHOST_CACHE=str(tmp_path / "livehost"), **{CHILD: "1"})
+    # its caches are its own (checked code never mixes with the real-time build); CI's set-up fills
+    # them ahead (python -m tests.warm --boundscheck) while it compiles the others
+    env = dict(os.environ, **boundscheck_env(), **{CHILD: "1"})
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not jack",
            "-k", "not test_every_key_is_in_tune", *SUITES]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=2400)
