@@ -136,7 +136,7 @@ def measure_portaudio(patch_text: str, kind: str, seconds: float, stress: bool, 
     from livehost.engine import layout as L
     from livehost.engine.drivers.portaudio import PortAudioDriver
     from livehost.midi.jackport import JackMidiPort
-    from livehost.midi.tap import TapReader
+    from livehost.midi.tap import MidiTapReader
     from tests.jackclient import TestJackClient
 
     eng = _engine(patch_text)
@@ -148,7 +148,7 @@ def measure_portaudio(patch_text: str, kind: str, seconds: float, stress: bool, 
     def count(msg, frame):
         got[0] += 1
 
-    tap = TapReader(eng, count).start()
+    tap = MidiTapReader(eng, count).start()
     sender = TestJackClient("lh-bench-pa-send", schedule=sched) if sched else None
     stop = threading.Event()
     th = threading.Thread(target=busy, args=(stop,), daemon=True) if stress else None

@@ -14,7 +14,7 @@ import threading
 
 from livehost.errors import LivehostError
 from livehost.midi.input import MidiInput, MidiMonitor, MidiRouter, uses_jack
-from livehost.midi.tap import TapReader
+from livehost.midi.tap import MidiTapReader
 from livehost.midi.mapping import MidiConfig, MidiMap, parse_midi_section
 
 log = logging.getLogger("livehost.workers")
@@ -55,7 +55,7 @@ class Workers:
         self.port_by_driver = port_by_driver
         # the JACK driver plays its MIDI port's notes itself; the rest (monitor, maps, learn, programs,
         # MTS) comes here through the tap
-        self.tap: TapReader | None = TapReader(engine, self._from_tap).start() if port_by_driver else None
+        self.tap: MidiTapReader | None = MidiTapReader(engine, self._from_tap).start() if port_by_driver else None
         self.retarget(patch)
 
     # ---- MIDI -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Two single-producer rings in the arena header region, both lock-free with acquir
 
 - **the tap** (``H_MTAP``): every MIDI message a real-time reader received (the JACK driver's
   ``midi_in``, or the MIDI client below), stamped with the engine frame at which it sounds. The
-  control side (:class:`livehost.midi.tap.TapReader`) drains it for what does not belong on the
+  control side (:class:`livehost.midi.tap.MidiTapReader`) drains it for what does not belong on the
   audio thread: the monitor, CC maps, MIDI learn, program changes, MTS sysex. Entry layout:
   ``layout.MTAP_CAP``.
 - **the device ring** (``H_DRING``): channel messages from livehost's JACK MIDI client (used beside

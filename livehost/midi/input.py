@@ -25,7 +25,7 @@ from livehost.engine.layout import H_FRAMES
 from livehost.midi.jackport import JackMidiPort
 from livehost.midi.mapping import MidiConfig, MidiLearn, MidiMap, map_value
 from livehost.midi.stamps import StampPlacer
-from livehost.midi.tap import TapReader
+from livehost.midi.tap import MidiTapReader
 from livehost.tuning import Tuning, TuningError
 
 log = logging.getLogger("livehost.midi")
@@ -272,7 +272,7 @@ class MidiInput:
     On JACK, the port is livehost's own client (:class:`~livehost.midi.jackport.JackMidiPort`, one
     input port named ``virtual`` or ``in``, connected to the port ``port`` names): its compiled callback
     gives the audio thread the notes at their JACK frame (one period later, no jitter) and the control
-    side gets every message through the tap (:class:`~livehost.midi.tap.TapReader`). On ALSA,
+    side gets every message through the tap (:class:`~livehost.midi.tap.MidiTapReader`). On ALSA,
     python-rtmidi's own thread calls the router (not a real-time thread), and the messages sound one
     block after they arrived, spaced as rtmidi's timestamps say (:class:`~livehost.midi.stamps.StampPlacer`).
     """
@@ -300,7 +300,7 @@ class MidiInput:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._jport: JackMidiPort | None = None  # the JACK client, when the API is JACK
-        self._tap: TapReader | None = None
+        self._tap: MidiTapReader | None = None
         self._jack_lost = False
         self._dropped_seen = 0.0
         self._placer: StampPlacer | None = None  # rtmidi's timestamps -> engine frames (ALSA)
@@ -343,7 +343,7 @@ class MidiInput:
         self._jport = JackMidiPort(self.router.engine, client_name=self.client_name,
                                    port_name=self.virtual_name or "in")
         self.monitor.event("port", text=f"JACK MIDI port '{self._jport.port_name}' open")
-        self._tap = TapReader(self.router.engine, self._from_tap).start()
+        self._tap = MidiTapReader(self.router.engine, self._from_tap).start()
         a = self.router.engine.a
         self._dropped_seen = a[L.H_DRING_DROPPED] + a[L.H_DEV_DROPPED]
         self.poll_s = min(self.poll_s, 0.25)  # a flood's dropped note-off is made good within this

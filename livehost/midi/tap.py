@@ -2,7 +2,7 @@
 
 The JACK driver's callback and livehost's JACK MIDI client (:mod:`livehost.engine.devmidi`) play
 notes, bends and controllers themselves, at their frame; they also copy every message into the tap.
-:class:`TapReader` drains it on an ordinary Python thread and hands each message to a handler (a
+:class:`MidiTapReader` drains it on an ordinary Python thread and hands each message to a handler (a
 :class:`~livehost.midi.input.MidiRouter` with ``delivered=True``) for what does not belong on a
 real-time thread: the monitor, CC maps, MIDI learn, program changes, MTS sysex.
 """
@@ -56,7 +56,7 @@ def read_tap(a: np.ndarray) -> list[tuple[int, list[int]]]:
     return out
 
 
-class TapReader:
+class MidiTapReader:
     """A thread handing the tap's messages to ``handle(message bytes, engine frame)`` every ``poll_s`` s.
 
     engine: the engine whose arena holds the tap. Messages already in the tap when it starts are
@@ -69,7 +69,7 @@ class TapReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "TapReader":
+    def start(self) -> "MidiTapReader":
         """Start reading; returns self."""
         read_tap(self.engine.a)
         self._thread = threading.Thread(target=self._run, name="livehost-midi-tap", daemon=True)

@@ -23,7 +23,6 @@ server is back, restores the port connections it had.
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 from typing import Callable
@@ -33,7 +32,7 @@ import numpy as np
 from livehost.dsp.atomics import acquire
 from livehost.engine import layout as L
 from livehost.engine.drivers import libjack as J
-from livehost.engine.drivers.null import NullDriver
+from livehost.engine.drivers.serverwatch import ServerWatch
 from livehost.engine.engine import Engine
 from livehost.errors import AudioError
 
@@ -41,7 +40,7 @@ NO_SERVER = ("no JACK server is running (start one, e.g. 'jackd -d dummy -r 4800
              "--driver portaudio or null)")
 
 
-class JackDriver:
+class JackDriver(ServerWatch):
     """Run ``engine`` as a JACK client.
 
     client_name: the JACK client name; channels: audio ports each way (``in_1..N``, ``out_1..N``);
@@ -62,7 +61,7 @@ class JackDriver:
         if not 1 <= channels <= L.JT_MAX_PORTS:
             raise AudioError(f"JACK driver: {channels} channels is not supported (1..{L.JT_MAX_PORTS})")
         self.lib = J.load()
-        self.engine = engine
+        self._init_watch(engine, on_message)
         self.client_name = client_name
         self.channels = int(channels)
         self.auto_connect = connect
@@ -70,7 +69,6 @@ class JackDriver:
         self.reconnect = reconnect
         self.poll_s = poll_s
         self.retry_s = retry_s
-        self.on_message = on_message
         mb = engine.max_block
         self.table = np.zeros(L.JT_SIZE, np.int64)
         self.event = np.zeros(3, np.int64)  # jack_midi_event_t: time, size, data pointer
@@ -85,17 +83,11 @@ class JackDriver:
         self._conns: set[tuple[str, str]] = set()  # (our port, their port) as last seen
         self._pending: set[tuple[str, str]] = set()  # wanted, waiting for their port to exist
         self._lat_conns: set[tuple[str, str]] | None = None  # the connections JACK last recomputed latencies for
-        self._msgs: collections.deque[str] = collections.deque(maxlen=100)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._null: NullDriver | None = None
         self._last_error = ""
         self._dropped_seen = 0.0
         self.failed = False  # the server went away and reconnect is off: the audio has stopped
-        self.lost = 0  # times the server went away
-        self.reconnects = 0  # times the client came back
-        self.lost_at: float | None = None  # time.monotonic() when the loss was noticed
-        self.back_s: list[float] = []  # seconds from noticing a loss to the ports being back
         self._open()
 
     # ---- client ------------------------------------------------------------------------------------
@@ -198,18 +190,6 @@ class JackDriver:
         return r == 0 or r == 17  # 17 = EEXIST: connected already
 
     # ---- watchdog ----------------------------------------------------------------------------------
-    def _say(self, text: str) -> None:
-        self._msgs.append(text)
-        if self.on_message is not None:
-            self.on_message(text)
-
-    def messages(self) -> list[str]:
-        """Messages since the last call (server stopped, back, ...), oldest first."""
-        out = []
-        while self._msgs:
-            out.append(self._msgs.popleft())
-        return out
-
     @property
     def state(self) -> str | None:
         """What is wrong with the audio now, in words (None: the client runs)."""
@@ -243,20 +223,12 @@ class JackDriver:
 
     def _server_lost(self) -> None:
         eng = self.engine
-        self.lost_at = time.monotonic()
-        self.lost += 1
-        reason = J.shutdown_reason(eng.a) or "the JACK server went away"
         self._pending |= self._conns
         eng.device_latency = (0.0, 0.0)  # no device until the server is back
-        eng.panic()  # the MIDI port went with the server: no note it started may hang
-        if self.reconnect:
-            self._say(f"audio server stopped: {reason}; running on the null driver, reconnecting when it is back")
-        else:
-            self._say(f"audio server stopped: {reason}")
+        self._noted_loss(J.shutdown_reason(eng.a) or "the JACK server went away", self.reconnect)
         self._close_dead()
         if self.reconnect:
-            self._null = NullDriver(eng)
-            self._null.start()
+            self._stand_in()
         else:
             self.failed = True
             eng.running = False
@@ -264,14 +236,7 @@ class JackDriver:
     def _close_dead(self) -> None:
         """Let go of a client whose server died: wait until its callback has stopped, then close it
         (on a helper thread: a dead server must not hang the watchdog)."""
-        a = self.engine.a
-        seen = a[L.H_CALLBACKS]
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:
-            time.sleep(0.02)
-            if a[L.H_CALLBACKS] == seen:
-                break
-            seen = a[L.H_CALLBACKS]
+        self._wait_callbacks_stopped()
         c, self.client = self.client, None
         closer = threading.Thread(target=self.lib.jack_client_close, args=(c,), daemon=True)
         closer.start()
@@ -285,22 +250,12 @@ class JackDriver:
                 self._say(str(e))  # a server that came back wrong (another sample rate): said once
             self._last_error = str(e)
             return
-        if self._null is not None:
-            self._null.stop()  # the clock thread has finished its last block: the callback takes over
-            self._null = None
-        try:
-            self._activate()
-        except AudioError as e:
-            self._say(str(e))
-            self._null = NullDriver(self.engine)
-            self._null.start()
+        took = self._hand_back(self._activate)
+        if took is None:
             return
-        self.reconnects += 1
         self._upkeep()
         self._follow_midi()
         self._follow_latency()
-        took = time.monotonic() - (self.lost_at or time.monotonic())
-        self.back_s.append(took)
         self._say(f"audio server back: {self.full_name} reconnected ({len(self._conns)} connections restored, "
                   f"{took:.1f} s after it stopped)")
 
@@ -395,8 +350,7 @@ class JackDriver:
 
     def stats(self) -> dict:
         """Server losses, reconnections (and how long each took, s), device MIDI events dropped."""
-        return {"server_lost": self.lost, "reconnects": self.reconnects,
-                "reconnect_s": [round(x, 3) for x in self.back_s],
+        return {**self.watch_stats(),
                 "midi_device_dropped": int(self.engine.a[L.H_DEV_DROPPED])}
 
     def stop(self) -> None:
@@ -409,8 +363,6 @@ class JackDriver:
             self.lib.jack_deactivate(self.client)
             self.lib.jack_client_close(self.client)
             self.client = None
-        if self._null is not None:
-            self._null.stop()
-            self._null = None
+        self._stand_down()
         self.engine.device_latency = (0.0, 0.0)
         self.engine.running = False

@@ -16,7 +16,6 @@ is back, and PortAudio is never terminated again.
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 from typing import Callable
@@ -25,7 +24,7 @@ from livehost.dsp.atomics import acquire
 from livehost.engine import layout as L
 from livehost.engine.drivers import libjack
 from livehost.engine.drivers.jack import JackDriver
-from livehost.engine.drivers.null import NullDriver
+from livehost.engine.drivers.serverwatch import ServerWatch
 from livehost.engine.engine import Engine
 from livehost.errors import AudioError
 
@@ -121,7 +120,7 @@ class JackXrunCounter:
                 self.jack.jack_client_close(c)
 
 
-class PortAudioDriver:
+class PortAudioDriver(ServerWatch):
     """Run ``engine`` on a PortAudio device (JACK, ALSA, ...) through the compiled callback.
 
     device / in_device: name fragment or index (None = default); use_input: open the input too;
@@ -136,23 +135,16 @@ class PortAudioDriver:
     def __init__(self, engine: Engine, device=None, in_device=None, use_input: bool = True,
                  reconnect: bool = False, poll_s: float = 0.05, stall_s: float = 1.0, retry_s: float = 1.0,
                  on_message: Callable[[str], None] | None = None):
-        self.engine = engine
+        self._init_watch(engine, on_message)
         self.reconnect = reconnect
         self.poll_s = poll_s
         self.stall_s = stall_s
         self.retry_s = retry_s
-        self.on_message = on_message
-        self._msgs: collections.deque[str] = collections.deque(maxlen=100)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._null: NullDriver | None = None
         self._jackd: JackDriver | None = None  # took over after the JACK server came back
         self._dead_jack = False  # PortAudio's JACK host API lost its server: never call into it again
         self.failed = False  # the stream stopped and reconnect is off: the audio has stopped
-        self.lost = 0  # times the stream stopped
-        self.reconnects = 0  # times it was reopened
-        self.lost_at: float | None = None
-        self.back_s: list[float] = []
         self.sd = load_portaudio()
         self.out_dev = find_device(device, "output")
         self.in_dev = None
@@ -235,17 +227,9 @@ class PortAudioDriver:
         return (info.inputLatency, info.outputLatency)
 
     # ---- watchdog ----------------------------------------------------------------------------------
-    def _say(self, text: str) -> None:
-        self._msgs.append(text)
-        if self.on_message is not None:
-            self.on_message(text)
-
     def messages(self) -> list[str]:
         """Messages since the last call (the stream stopped, came back, ...), oldest first."""
-        out = self._jackd.messages() if self._jackd is not None else []
-        while self._msgs:
-            out.append(self._msgs.popleft())
-        return out
+        return (self._jackd.messages() if self._jackd is not None else []) + super().messages()
 
     @property
     def state(self) -> str | None:
@@ -289,24 +273,12 @@ class PortAudioDriver:
 
     def _lost(self, reason: str) -> None:
         eng = self.engine
-        self.lost_at = time.monotonic()
-        self.lost += 1
-        eng.panic()  # whatever MIDI was playing went with the device: no note may hang
-        self._say(f"audio server stopped: {reason}" +
-                  ("; running on the null driver, reconnecting when it is back" if self.reconnect else ""))
+        self._noted_loss(reason, self.reconnect)
         stream, self._stream = self._stream, None
         lib = self.sd._lib
-        a = eng.a
-        seen = a[L.H_CALLBACKS]
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:  # the callback has stopped (it stops with its server)
-            time.sleep(0.02)
-            if a[L.H_CALLBACKS] == seen:
-                break
-            seen = a[L.H_CALLBACKS]
+        self._wait_callbacks_stopped()  # it stops with its server
         if self.reconnect:
-            self._null = NullDriver(eng)
-            self._null.start()
+            self._stand_in()
         else:
             self.failed = True
             eng.running = False
@@ -352,20 +324,9 @@ class PortAudioDriver:
             self.devices = devs
         except AudioError:
             return  # not back yet
-        if self._null is not None:
-            self._null.stop()  # its clock thread has finished its last block: the callback takes over
-            self._null = None
-        try:
-            self._open()
-        except AudioError as e:
-            self._say(str(e))
-            self._null = NullDriver(self.engine)
-            self._null.start()
-            return
-        self.reconnects += 1
-        took = time.monotonic() - (self.lost_at or time.monotonic())
-        self.back_s.append(took)
-        self._say(f"audio server back: {self.engine.device_name} reopened {took:.1f} s after it stopped")
+        took = self._hand_back(self._open)
+        if took is not None:
+            self._say(f"audio server back: {self.engine.device_name} reopened {took:.1f} s after it stopped")
 
     def _take_over_with_jack(self) -> None:
         """The JACK server is back: carry on with livehost's own JACK driver (ports connected to the
@@ -378,27 +339,16 @@ class PortAudioDriver:
         except AudioError as e:
             self._say(str(e))
             return
-        if self._null is not None:
-            self._null.stop()
-            self._null = None
-        try:
-            jd.start()
-        except AudioError as e:
-            self._say(str(e))
-            self._null = NullDriver(eng)
-            self._null.start()
+        took = self._hand_back(jd.start)
+        if took is None:
             return
         self._jackd = jd
-        self.reconnects += 1
-        took = time.monotonic() - (self.lost_at or time.monotonic())
-        self.back_s.append(took)
         self._say(f"audio server back: {eng.device_name} {took:.1f} s after it stopped (on livehost's JACK "
                   "driver: PortAudio cannot reopen a stream on a JACK server that died)")
 
     def stats(self) -> dict:
         """Stream losses, reopenings (and how long each took, s)."""
-        return {"server_lost": self.lost, "reconnects": self.reconnects,
-                "reconnect_s": [round(x, 3) for x in self.back_s]}
+        return self.watch_stats()
 
     def stop(self) -> None:
         """Stop the watchdog, stop and close the stream (or the null driver standing in for it) and the
@@ -417,7 +367,5 @@ class PortAudioDriver:
         if self._jack is not None:
             self._jack.close()
             self._jack = None
-        if self._null is not None:
-            self._null.stop()
-            self._null = None
+        self._stand_down()
         self.engine.running = False
