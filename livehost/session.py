@@ -13,12 +13,14 @@ import threading
 from pathlib import Path
 
 from livehost.engine.drivers.jack import JackDriver
+from livehost.engine.drivers.recorder import Recorder
 from livehost.engine.drivers.libjack import server_running as jack_server_running
 from livehost.engine.engine import Engine, EngineError
 from livehost.engine.graph import Layer, Node, walk
 from livehost.engine.patching import engine_for, patch_from_engine, patch_sources
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
+from livehost.paths import recording_path
 from livehost.patch import Patch, load, save
 from livehost.tempo import Tempo
 from livehost.midi.input import match_port
@@ -109,6 +111,7 @@ class Session:
         self._load_request = None  # (path, done) a remote control asked for, loaded by service()
         self.tempo = Tempo()
         self._tempo_from(self.patch)
+        self.recorder: Recorder | None = None  # the take being recorded (record()), or None
         self.workers = Workers(self.engine, self.patch, midi_port, midi_virtual, midi_api,
                                on_program=self._on_program, start_models=start_models,
                                port_by_driver=midi_by_driver or driver == "jack")
@@ -152,7 +155,8 @@ class Session:
             self.notice = "null driver: no sound card in use"
 
     def close(self) -> None:
-        """Stop the audio and any workers."""
+        """Stop the audio, any recording and the workers."""
+        self.stop_recording()
         self.workers.stop()
         if self.driver is not None:
             self.driver.stop()
@@ -410,6 +414,37 @@ class Session:
         if done is not None:
             done(None)
         return f"loaded {path}"
+
+    # ---- recording --------------------------------------------------------------------------------
+    def record(self, dry: bool = False, path: str | None = None) -> str:
+        """Start recording the master output (``dry``: and the dry input, on channels 3-4) to ``path``,
+        default a new ``recordings/<patch>-<YYYYmmdd-HHMMSS>.wav`` beside the patches folder; returns the
+        file.  The audio callback only fills the engine's record ring; a writer thread empties it to the
+        file.  LivehostError if a take is already running or the file cannot be written."""
+        if self.recording:
+            raise LivehostError(f"already recording to {self.recorder.path}")
+        self.stop_recording()  # a take that stopped by itself (full disk): close it
+        try:
+            target = str(path) if path else str(recording_path(self.path))
+        except OSError as e:
+            raise LivehostError(f"cannot make the recordings folder: {e}") from None
+        rec = Recorder(self.engine, target, channels=min(self.engine.out_ch, 2), dry=dry)
+        rec.start()
+        self.recorder = rec
+        return target
+
+    @property
+    def recording(self) -> bool:
+        """Whether a take is being recorded now."""
+        return self.recorder is not None and self.recorder.running
+
+    def stop_recording(self) -> Recorder | None:
+        """Stop the take (the file is closed, complete); returns its recorder (path, frames, drops,
+        error), or None if none was recording."""
+        rec, self.recorder = self.recorder, None
+        if rec is not None:
+            rec.stop()
+        return rec
 
     # ---- tempo ------------------------------------------------------------------------------------
     def _tempo_from(self, patch: Patch) -> None:

@@ -51,6 +51,8 @@ class LivehostApp(App):
         Binding("g", "gen_prime", "prime generator", show=False),
         Binding("f", "gen_freeze", "freeze generator", show=False),
         Binding("t", "tap", "tap tempo", show=False),
+        Binding("r", "record(False)", "record", show=False),
+        Binding("R", "record(True)", "record + dry input", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit_app", "quit"),
@@ -72,6 +74,8 @@ class LivehostApp(App):
         ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
         ("f", "generator: freeze on/off (loops the last half second, model paused)"),
         ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
+        ("r", "record the output on/off: recordings/<patch>-<date-time>.wav beside patches/"),
+        ("R", "record the output and the dry input (channels 3-4) on/off"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
         ("?", "this help"),
         ("q", "quit (asks first when there are unsaved changes)"),
@@ -371,6 +375,23 @@ class LivehostApp(App):
         bpm = self.session.tap(when)
         self._status.update_from(self.session)
         self.notify("tap again to set the tempo" if bpm is None else f"tempo {bpm:.1f} bpm", timeout=2)
+
+    def action_record(self, dry: bool) -> None:
+        """Start a take, or stop the one running (either key stops it)."""
+        if self.session.recorder is not None:
+            rec = self.session.stop_recording()
+            what = f"recorded {rec.seconds:.1f} s to {rec.path}"
+            if rec.drops:
+                what += f" ({rec.drops} frames dropped: the disk was too slow)"
+            self.notify(rec.error or what, severity="error" if rec.error else "information", timeout=6)
+        else:
+            try:
+                path = self.session.record(dry=dry)
+            except LivehostError as e:
+                self._error(e)
+                return
+            self.notify(f"recording {'output + dry input' if dry else 'the output'} to {path}", timeout=3)
+        self._status.update_from(self.session)
 
     def action_panic(self) -> None:
         self.session.panic()
