@@ -74,7 +74,7 @@ class LivehostApp(App):
         ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
         ("f", "generator: freeze on/off (loops the last half second, model paused)"),
         ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
-        ("r", "record the output on/off: recordings/<patch>-<date-time>.wav beside patches/"),
+        ("r", "record the output on/off (recordings/<patch>-<date-time>.wav)"),
         ("R", "record the output and the dry input (channels 3-4) on/off"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
         ("?", "this help"),
