@@ -21,6 +21,7 @@ from livehost.engine.patching import engine_for, patch_from_engine, patch_source
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
 from livehost.paths import recording_path
+from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
 from livehost.patch import Patch, load, save
 from livehost.tempo import Tempo
 from livehost.midi.input import match_port
@@ -414,6 +415,40 @@ class Session:
         if done is not None:
             done(None)
         return f"loaded {path}"
+
+    # ---- node presets -----------------------------------------------------------------------------
+    def _preset_node(self, item) -> Node:
+        if not isinstance(item, Node) or item is self.engine.master:
+            raise LivehostError("presets are for effect and source nodes: select one in the rack")
+        return item
+
+    def presets(self, item) -> list[Preset]:
+        """The presets for ``item``'s node type: the user's (``presets/`` beside ``patches/``), then the
+        shipped ones (``presets/`` at livehost's root), by name."""
+        node = self._preset_node(item)
+        return list_presets(node.type.name, [user_presets_dir(self.path), shipped_presets_dir()])
+
+    def save_preset(self, item, name: str) -> str:
+        """Save ``item``'s parameter values (all but bypass, in their declared units) as preset ``name``,
+        atomically, in the user's ``presets/<type>/<name>.toml``; returns the file."""
+        node = self._preset_node(item)
+        values = {n: self.value(node, n) for n, _ in self.params_of(node) if n != "bypass"}
+        try:
+            return str(save_preset(user_presets_dir(self.path), node.type.name, name, values))
+        except OSError as e:
+            raise LivehostError(f"cannot save the preset: {e}") from None
+
+    def load_preset(self, item, path) -> dict:
+        """Set ``item``'s parameters from the preset at ``path`` (smoothed, as any edit); a parameter the
+        preset does not list goes back to its default; bypass is left alone.  All or nothing: a bad preset
+        raises (``file:line: field what``) before any value changes.  Returns the values set."""
+        node = self._preset_node(item)
+        pairs = [(n, p) for n, p in self.params_of(node) if n != "bypass"]
+        got = load_preset(path, node.type.name, [p for _, p in pairs])
+        values = {n: got.get(n, p.default) for n, p in pairs}
+        for n, v in values.items():
+            self.set_value(node, n, v)
+        return values
 
     # ---- recording --------------------------------------------------------------------------------
     def record(self, dry: bool = False, path: str | None = None) -> str:

@@ -337,3 +337,32 @@ async def test_r_records_the_output_and_shift_r_the_dry_input_too(session, tmp_p
     assert both.shape == (n, 4)
     np.testing.assert_array_equal(both[:, :2], takes[1][1])
     np.testing.assert_array_equal(both[:, 2:], inp)
+
+
+async def test_p_saves_a_preset_and_shift_p_loads_one_from_the_list(session, tmp_path):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "slap")
+        slap = session.engine.item("slap")
+        session.set_value(slap, "time_ms", 250.0)
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press(*"mine", "enter")
+        await pilot.pause()
+        assert (tmp_path / "presets" / "delay" / "mine.toml").is_file()
+        session.set_value(slap, "time_ms", 900.0)
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*"min", "enter")
+        await pilot.pause()
+        assert session.engine.get_param("slap", "time_ms") == 250.0
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*"article", "enter")  # a shipped one
+        await pilot.pause()
+        assert session.engine.get_param("slap", "time_ms") == 1000.0
+        assert session.engine.get_param("slap", "mode") == "repeats"
+        await select(pilot, app, "master")
+        await pilot.press("P")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen) and app.screen is app.screen_stack[0]
