@@ -105,3 +105,28 @@ def test_the_null_driver_writes_a_new_file_each_run_and_says_which(tmp_path):
     assert not (tmp_path / "livehost-null.wav").exists()
     for n in names:
         assert 0.2 * SR < sf.info(str(tmp_path / n)).frames < 0.6 * SR
+
+
+def test_a_writer_that_falls_behind_drops_whole_blocks_counts_them_and_the_status_shows_them(tmp_path, monkeypatch):
+    from livehost.engine import layout as L
+    from livehost.engine.drivers.offline import render
+    from livehost.engine.drivers.recorder import Recorder
+    from livehost.session import Session
+    from livehost.ui.widgets import recording_text
+
+    monkeypatch.setenv("LIVEHOST_STATE", str(tmp_path / "state"))
+    (tmp_path / "patches").mkdir()
+    shutil.copy(os.path.join(ROOT, "patches", "gain-only.toml"), tmp_path / "patches" / "gain-only.toml")
+    s = Session(str(tmp_path / "patches" / "gain-only.toml"), driver="none")
+    try:
+        stalled = Recorder(s.engine, str(tmp_path / "slow.wav"), poll_s=3600.0)  # never drains while it runs
+        stalled.start()
+        s.recorder = stalled
+        over = 10 * 128
+        render(s.engine, L.REC_CAP + over)  # the ring holds REC_CAP frames (a multiple of the block)
+        assert stalled.drops == over
+        assert recording_text(s).startswith(f"● REC 0:00 {tmp_path.name}/slow.wav DROPPED {over} fr | ")
+        rec = s.stop_recording()
+        assert rec.frames == L.REC_CAP and sf.info(str(tmp_path / "slow.wav")).frames == L.REC_CAP
+    finally:
+        s.close()
