@@ -130,3 +130,39 @@ def test_a_writer_that_falls_behind_drops_whole_blocks_counts_them_and_the_statu
         assert rec.frames == L.REC_CAP and sf.info(str(tmp_path / "slow.wav")).frames == L.REC_CAP
     finally:
         s.close()
+
+
+def test_a_full_disk_stops_the_take_with_the_reason_and_keeps_what_was_written(tmp_path, monkeypatch):
+    from livehost.engine.drivers.offline import render
+    from livehost.engine.drivers.wavstream import WavStream
+    from livehost.session import Session
+    from livehost.ui.widgets import recording_text
+
+    monkeypatch.setenv("LIVEHOST_STATE", str(tmp_path / "state"))
+    (tmp_path / "patches").mkdir()
+    shutil.copy(os.path.join(ROOT, "patches", "gain-only.toml"), tmp_path / "patches" / "gain-only.toml")
+    s = Session(str(tmp_path / "patches" / "gain-only.toml"), driver="none")
+    real_write = WavStream.write
+
+    def write(self, block):
+        if self.frames >= SR:
+            raise OSError(28, "No space left on device")
+        real_write(self, block)
+
+    monkeypatch.setattr(WavStream, "write", write)
+    try:
+        path = s.record()
+        render(s.engine, SR)
+        time.sleep(0.3)  # drained
+        assert s.recording
+        render(s.engine, SR)
+        end = time.monotonic() + 5
+        while s.recording and time.monotonic() < end:
+            time.sleep(0.02)
+        assert not s.recording
+        assert recording_text(s) == "REC STOPPED: [Errno 28] No space left on device | "
+        rec = s.stop_recording()
+        assert rec.error and sf.info(path).frames == SR
+        assert s.record() != path  # a new take can start
+    finally:
+        s.close()

@@ -295,7 +295,8 @@ def recording_text(session) -> str:
 
 class StatusLine(Static):
     """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, tempo (and its source), patch and
-    unsaved marker; first, what is wrong with the audio server, while something is."""
+    unsaved marker; first, what is wrong with the audio server, while something is, then the take being
+    recorded (its length, file and dropped frames)."""
 
     def update_from(self, session) -> None:
         """Refresh the text from the session."""
