@@ -451,6 +451,7 @@ def cmd_run(args) -> int:
 def _run_session(args, session, t_start: float, driver_name: str) -> int:
     from livehost.engine.drivers.null import NullDriver
     from livehost.engine.drivers.recorder import Recorder
+    from livehost.paths import recording_path
     from livehost.session import jack_driver
 
     patch, eng = session.patch, session.engine
@@ -479,8 +480,13 @@ def _run_session(args, session, t_start: float, driver_name: str) -> int:
     output = args.output
     if pa_driver is None:
         driver = NullDriver(eng)
-        if output is None:
-            output = "livehost-null.wav"
+        if output is None:  # a new file per run, never over an earlier take
+            try:
+                output = str(recording_path(session.path))
+            except OSError as e:
+                raise LivehostError(f"cannot make the recordings folder: {e}") from None
+            print(f"livehost: null driver: recording what you would hear to {output}", file=sys.stderr,
+                  flush=True)
     else:
         driver = pa_driver
     rec = Recorder(eng, output, channels=eng.out_ch) if output else None
@@ -527,6 +533,8 @@ def _run_session(args, session, t_start: float, driver_name: str) -> int:
         stop_busy.set()
         if rec:
             rec.stop()
+            if rec.error:
+                print(f"livehost: the recording stopped early: {rec.error}", file=sys.stderr)
     if not args.quiet and sys.stderr.isatty():
         print(file=sys.stderr)
     stats = eng.stats()

@@ -6,6 +6,7 @@ patching and the ML workers resolve ``[models]`` paths the same way.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from livehost.errors import LivehostError
@@ -37,3 +38,26 @@ def patch_model_path(patch_extra_models: dict | None, key: str, patch_path) -> P
         return beside
     root = package_root() / p
     return root if root.exists() else beside
+
+
+def recordings_dir(patch_path) -> Path:
+    """Where takes of the patch at ``patch_path`` go: ``recordings/`` beside its ``patches/`` folder (the
+    patch file's folder's parent when that folder is called ``patches``, else the patch file's folder)."""
+    folder = Path(patch_path).resolve().parent
+    return (folder.parent if folder.name == "patches" else folder) / "recordings"
+
+
+def recording_path(patch_path, when: float | None = None) -> Path:
+    """A new file for a take of the patch at ``patch_path``: ``recordings/<patch>-<YYYYmmdd-HHMMSS>.wav``
+    (local time ``when``, seconds since the epoch, default now), with ``-2``, ``-3``... added if that name is
+    taken; the folder is created.  Never an existing file (OSError if the folder cannot be made)."""
+    folder = recordings_dir(patch_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+    stem = f"{Path(patch_path).stem}-{stamp}"
+    p = folder / f"{stem}.wav"
+    k = 2
+    while p.exists():
+        p = folder / f"{stem}-{k}.wav"
+        k += 1
+    return p

@@ -13,12 +13,15 @@ import threading
 from pathlib import Path
 
 from livehost.engine.drivers.jack import JackDriver
+from livehost.engine.drivers.recorder import Recorder
 from livehost.engine.drivers.libjack import server_running as jack_server_running
 from livehost.engine.engine import Engine, EngineError
 from livehost.engine.graph import Layer, Node, walk
 from livehost.engine.patching import engine_for, patch_from_engine, patch_sources
 from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
+from livehost.paths import recording_path
+from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
 from livehost.patch import Patch, load, save
 from livehost.tempo import Tempo
 from livehost.midi.input import match_port
@@ -109,6 +112,7 @@ class Session:
         self._load_request = None  # (path, done) a remote control asked for, loaded by service()
         self.tempo = Tempo()
         self._tempo_from(self.patch)
+        self.recorder: Recorder | None = None  # the take being recorded (record()), or None
         self.workers = Workers(self.engine, self.patch, midi_port, midi_virtual, midi_api,
                                on_program=self._on_program, start_models=start_models,
                                port_by_driver=midi_by_driver or driver == "jack")
@@ -152,7 +156,8 @@ class Session:
             self.notice = "null driver: no sound card in use"
 
     def close(self) -> None:
-        """Stop the audio and any workers."""
+        """Stop the audio, any recording and the workers."""
+        self.stop_recording()
         self.workers.stop()
         if self.driver is not None:
             self.driver.stop()
@@ -410,6 +415,71 @@ class Session:
         if done is not None:
             done(None)
         return f"loaded {path}"
+
+    # ---- node presets -----------------------------------------------------------------------------
+    def _preset_node(self, item) -> Node:
+        if not isinstance(item, Node) or item is self.engine.master:
+            raise LivehostError("presets are for effect and source nodes: select one in the rack")
+        return item
+
+    def presets(self, item) -> list[Preset]:
+        """The presets for ``item``'s node type: the user's (``presets/`` beside ``patches/``), then the
+        shipped ones (``presets/`` at livehost's root), by name."""
+        node = self._preset_node(item)
+        return list_presets(node.type.name, [user_presets_dir(self.path), shipped_presets_dir()])
+
+    def save_preset(self, item, name: str) -> str:
+        """Save ``item``'s parameter values (all but bypass, in their declared units) as preset ``name``,
+        atomically, in the user's ``presets/<type>/<name>.toml``; returns the file."""
+        node = self._preset_node(item)
+        values = {n: self.value(node, n) for n, _ in self.params_of(node) if n != "bypass"}
+        try:
+            return str(save_preset(user_presets_dir(self.path), node.type.name, name, values))
+        except OSError as e:
+            raise LivehostError(f"cannot save the preset: {e}") from None
+
+    def load_preset(self, item, path) -> dict:
+        """Set ``item``'s parameters from the preset at ``path`` (smoothed, as any edit); a parameter the
+        preset does not list goes back to its default; bypass is left alone.  All or nothing: a bad preset
+        raises (``file:line: field what``) before any value changes.  Returns the values set."""
+        node = self._preset_node(item)
+        pairs = [(n, p) for n, p in self.params_of(node) if n != "bypass"]
+        got = load_preset(path, node.type.name, [p for _, p in pairs])
+        values = {n: got.get(n, p.default) for n, p in pairs}
+        for n, v in values.items():
+            self.set_value(node, n, v)
+        return values
+
+    # ---- recording --------------------------------------------------------------------------------
+    def record(self, dry: bool = False, path: str | None = None) -> str:
+        """Start recording the master output (``dry``: and the dry input, on channels 3-4) to ``path``,
+        default a new ``recordings/<patch>-<YYYYmmdd-HHMMSS>.wav`` beside the patches folder; returns the
+        file.  The audio callback only fills the engine's record ring; a writer thread empties it to the
+        file.  LivehostError if a take is already running or the file cannot be written."""
+        if self.recording:
+            raise LivehostError(f"already recording to {self.recorder.path}")
+        self.stop_recording()  # a take that stopped by itself (full disk): close it
+        try:
+            target = str(path) if path else str(recording_path(self.path))
+        except OSError as e:
+            raise LivehostError(f"cannot make the recordings folder: {e}") from None
+        rec = Recorder(self.engine, target, channels=min(self.engine.out_ch, 2), dry=dry)
+        rec.start()
+        self.recorder = rec
+        return target
+
+    @property
+    def recording(self) -> bool:
+        """Whether a take is being recorded now."""
+        return self.recorder is not None and self.recorder.running
+
+    def stop_recording(self) -> Recorder | None:
+        """Stop the take (the file is closed, complete); returns its recorder (path, frames, drops,
+        error), or None if none was recording."""
+        rec, self.recorder = self.recorder, None
+        if rec is not None:
+            rec.stop()
+        return rec
 
     # ---- tempo ------------------------------------------------------------------------------------
     def _tempo_from(self, patch: Patch) -> None:

@@ -9,9 +9,10 @@ The order, lowest first (a module takes the level of the longest name below that
        livehost.tempo                                            the session tempo and tap tempo
     2  livehost.nodes                                            node declarations (read dsp)
     3  livehost.engine                                           arena, graph, compiled callback, drivers
-    4  livehost.patch, livehost.patch_midi, livehost.ml          the patch format (its [midi] section);
-                                                                 machine listening and generation (read
-                                                                 the engine's arena: tap and rings)
+    4  livehost.patch, livehost.patch_midi, livehost.ml,         the patch format (its [midi] section);
+       livehost.presets                                          machine listening and generation (read
+                                                                 the engine's arena: tap and rings); node
+                                                                 presets (checked like patch fields)
     5  livehost.engine.patching                                  patch -> engine (checks [models] with ml)
     6  livehost.midi                                             ports, routing, learn, MIDI-file render
     7  livehost.workers, livehost.session, livehost.osc          threads, the session a UI drives, OSC
@@ -34,7 +35,7 @@ LEVELS = (
     ("livehost.dsp", "livehost.tuning", "livehost.audiofile", "livehost.tempo"),
     ("livehost.nodes",),
     ("livehost.engine",),
-    ("livehost.patch", "livehost.patch_midi", "livehost.ml"),
+    ("livehost.patch", "livehost.patch_midi", "livehost.ml", "livehost.presets"),
     ("livehost.engine.patching",),
     ("livehost.midi",),
     ("livehost.workers", "livehost.session", "livehost.osc"),

@@ -63,7 +63,7 @@ class Arena:
             ("meter", L.MAX_SLOTS * L.METER_W),
             ("load", L.LOAD_CAP),
             ("tap", L.TAP_CH * L.TAP_CAP),
-            ("rec", 2 * L.REC_CAP),
+            ("rec", 4 * L.REC_CAP),
             ("midi", L.MIDI_W * L.MIDI_CAP),
             ("bev", L.MIDI_HEAD),
             ("dev", L.DEV_HEAD),

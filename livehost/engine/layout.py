@@ -40,10 +40,10 @@ H_LOAD_MAX = 26
 H_TAP = 27  # analysis tap ring offset: TAP_CH x cap (input mono, output L, output R)
 H_TAP_CAP = 28
 H_TAP_W = 29  # frames written in total
-H_REC = 30  # record ring offset: 2 x cap (output L, R)
+H_REC = 30  # record ring offset: 4 x cap (output L, R; dry input L, R)
 H_REC_CAP = 31
 H_REC_W = 32  # frames written in total
-H_REC_ON = 33  # 1 = record the output
+H_REC_ON = 33  # 1 = record the output, 2 = the output and the dry input
 H_REC_R = 34  # frames read by the writer thread (for overrun detection)
 H_REC_DROPS = 35  # frames lost because the writer fell behind
 H_LAST_FLAGS = 36

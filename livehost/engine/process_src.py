@@ -459,7 +459,8 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
         store_meter(a, SLOT_MASTER, pk0, pk1, ms0, ms1, n)
     store_release(a, H_TAP_W, w + n)
     # record ring (float32-rounded so recordings equal what the device got)
-    if a[H_REC_ON] != 0.0:
+    rec_on = a[H_REC_ON]
+    if rec_on != 0.0:
         rb = int(a[H_REC])
         rcap = int(a[H_REC_CAP])
         rw = int(a[H_REC_W])
@@ -470,6 +471,9 @@ def process_block(a, inp, out, off, n, in_ch, out_ch, flags):
             for i in range(n):
                 a[rb + p] = np.float64(np.float32(main[0, i]))
                 a[rb + rcap + p] = np.float64(np.float32(main[1, i]))
+                if rec_on == 2.0:  # and the dry input (the summed sources), on two more channels
+                    a[rb + 2 * rcap + p] = np.float64(np.float32(inb[0, i]))
+                    a[rb + 3 * rcap + p] = np.float64(np.float32(inb[1, i]))
                 p += 1
                 if p == rcap:
                     p = 0

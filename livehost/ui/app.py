@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header
 from livehost.engine.graph import Layer, Node
 from livehost.errors import LivehostError
 from livehost.session import Session, patch_files
-from livehost.ui.screens import AddNodeScreen, AskScreen, ConfirmScreen, HelpScreen, PickScreen
+from livehost.ui.screens import AddNodeScreen, AskScreen, ConfirmScreen, HelpScreen, PickScreen, SearchScreen
 from livehost.ui.widgets import Inspector, Meters, Rack, SidePanel, Spectrum, StatusLine
 
 EDITABLE = ("node", "layer", "master", "source")
@@ -51,6 +51,10 @@ class LivehostApp(App):
         Binding("g", "gen_prime", "prime generator", show=False),
         Binding("f", "gen_freeze", "freeze generator", show=False),
         Binding("t", "tap", "tap tempo", show=False),
+        Binding("r", "record(False)", "record", show=False),
+        Binding("R", "record(True)", "record + dry input", show=False),
+        Binding("p", "preset_save", "save preset", show=False),
+        Binding("P", "preset_load", "load preset", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit_app", "quit"),
@@ -72,6 +76,10 @@ class LivehostApp(App):
         ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
         ("f", "generator: freeze on/off (loops the last half second, model paused)"),
         ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
+        ("r", "record the output on/off (recordings/<patch>-<date-time>.wav)"),
+        ("R", "record the output and the dry input (channels 3-4) on/off"),
+        ("p", "save the selected node's values as a preset (presets/<type>/<name>.toml)"),
+        ("P", "load a preset into the selected node (searchable list)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
         ("?", "this help"),
         ("q", "quit (asks first when there are unsaved changes)"),
@@ -371,6 +379,69 @@ class LivehostApp(App):
         bpm = self.session.tap(when)
         self._status.update_from(self.session)
         self.notify("tap again to set the tempo" if bpm is None else f"tempo {bpm:.1f} bpm", timeout=2)
+
+    def _preset_node(self):
+        it = self.selected_item()
+        if not isinstance(it, Node) or it is self.session.engine.master:
+            self.notify("select a node in the rack first: presets are per node type", severity="warning")
+            return None
+        return it
+
+    def action_preset_save(self) -> None:
+        it = self._preset_node()
+        if it is None:
+            return
+
+        def done(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                self.notify(f"saved preset {self.session.save_preset(it, name)}")
+            except LivehostError as e:
+                self._error(e)
+
+        self.push_screen(AskScreen(f"save {it.id}'s values as a {it.type.name} preset named:", it.id), done)
+
+    def action_preset_load(self) -> None:
+        it = self._preset_node()
+        if it is None:
+            return
+        found = {p.name: p for p in self.session.presets(it)}
+        if not found:
+            self.notify(f"no {it.type.name} presets yet (p saves one)", severity="warning")
+            return
+
+        def done(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                self.session.load_preset(it, found[name].path)
+                self.notify(f"{it.id}: preset {name}")
+            except LivehostError as e:
+                self._error(e)
+            self._after_edit()
+
+        items = [(p.name, "(shipped)" if p.shipped else "") for p in found.values()]
+        width = max(12, max(len(n) for n, _ in items))
+        self.push_screen(SearchScreen(f"Load a {it.type.name} preset into {it.id}: type to search, enter to load",
+                                      items, width), done)
+
+    def action_record(self, dry: bool) -> None:
+        """Start a take, or stop the one running (either key stops it)."""
+        if self.session.recorder is not None:
+            rec = self.session.stop_recording()
+            what = f"recorded {rec.seconds:.1f} s to {rec.path}"
+            if rec.drops:
+                what += f" ({rec.drops} frames dropped: the disk was too slow)"
+            self.notify(rec.error or what, severity="error" if rec.error else "information", timeout=6)
+        else:
+            try:
+                path = self.session.record(dry=dry)
+            except LivehostError as e:
+                self._error(e)
+                return
+            self.notify(f"recording {'output + dry input' if dry else 'the output'} to {path}", timeout=3)
+        self._status.update_from(self.session)
 
     def action_panic(self) -> None:
         self.session.panic()

@@ -10,26 +10,31 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
-class AddNodeScreen(ModalScreen[str | None]):
-    """A searchable list of node types; dismisses with the chosen type name (or None)."""
+class SearchScreen(ModalScreen[str | None]):
+    """A searchable list of ``(id, description)`` items under ``title``; dismisses with the chosen id
+    (or None). ``width``: the id column's width in characters."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, types: list[tuple[str, str]]):
+    def __init__(self, title: str, items: list[tuple[str, str]], width: int = 12):
         super().__init__()
-        self.types = types
+        self.title_text = title
+        self.items = items
+        self.width = width
+
+    def _options(self, q: str = "") -> list[Option]:
+        return [Option(f"{n:<{self.width}} {d}", id=n) for n, d in self.items if q in n.lower() or q in d.lower()]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Add a node: type to search, enter to add, escape to cancel")
+            yield Label(self.title_text)
             yield Input(placeholder="search", id="search")
-            yield OptionList(*[Option(f"{n:<12} {d}", id=n) for n, d in self.types], id="types")
+            yield OptionList(*self._options(), id="types")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        q = event.value.lower()
         ol = self.query_one(OptionList)
         ol.clear_options()
-        ol.add_options([Option(f"{n:<12} {d}", id=n) for n, d in self.types if q in n or q in d.lower()])
+        ol.add_options(self._options(event.value.lower()))
         if ol.option_count:
             ol.highlighted = 0
 
@@ -43,6 +48,13 @@ class AddNodeScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class AddNodeScreen(SearchScreen):
+    """A searchable list of node types; dismisses with the chosen type name (or None)."""
+
+    def __init__(self, types: list[tuple[str, str]]):
+        super().__init__("Add a node: type to search, enter to add, escape to cancel", types)
 
 
 class AskScreen(ModalScreen[str | None]):

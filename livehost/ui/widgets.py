@@ -280,9 +280,23 @@ class Spectrum(Widget):
         return t
 
 
+def recording_text(session) -> str:
+    """The status line's take: ``REC m:ss file`` (and dropped frames, or why it stopped), or ``""``."""
+    rec = getattr(session, "recorder", None)
+    if rec is None:
+        return ""
+    if rec.error:
+        return f"REC STOPPED: {rec.error} | "
+    t = int(rec.seconds)
+    drops = f" DROPPED {rec.drops} fr" if rec.drops else ""
+    where = Path(rec.path)
+    return f"● REC {t // 60}:{t % 60:02d} {where.parent.name}/{where.name}{drops} | "
+
+
 class StatusLine(Static):
     """Driver, device, rate, block, latency, DSP load, xruns, NaN resets, tempo (and its source), patch and
-    unsaved marker; first, what is wrong with the audio server, while something is."""
+    unsaved marker; first, what is wrong with the audio server, while something is, then the take being
+    recorded (its length, file and dropped frames)."""
 
     def update_from(self, session) -> None:
         """Refresh the text from the session."""
@@ -291,7 +305,7 @@ class StatusLine(Static):
         state = getattr(session, "audio_state", None)
         # plain Text, not markup: device and file names may hold brackets ("live [v2].toml")
         self.update(Text(
-            (f"!! {state} | " if state else "") + f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
+            (f"!! {state} | " if state else "") + recording_text(session) + f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
             f"lat {s['graph_latency_ms']:.1f} ms, round trip {s['roundtrip_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
             f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
             f"{session.tempo.describe()} | {Path(session.path).name}{mark}"))

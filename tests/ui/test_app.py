@@ -1,5 +1,6 @@
 """The UI driven like a user (Textual Pilot): every action changes the engine as intended."""
 
+import os
 import shutil
 
 import numpy as np
@@ -299,3 +300,69 @@ async def test_status_line_says_when_the_audio_server_is_gone(session):
         toasts = [str(t.render()) for t in app.screen.query("Toast")]
         assert "audio server stopped: JACK server has been closed" in toasts, toasts
         session.driver = None
+
+
+async def test_r_records_the_output_and_shift_r_the_dry_input_too(session, tmp_path):
+    """r twice: a take of exactly the frames played, equal to what the device got; the status bar shows
+    the take while it runs; R adds the dry input (the device input, untouched) on channels 3-4."""
+    import numpy as np
+    import soundfile as sf
+
+    n = 563 * 128  # 1.5 s at 48 kHz
+    t = np.arange(n) / 48000
+    inp = np.stack([0.5 * np.sin(2 * np.pi * 750 * t), 0.25 * np.sin(2 * np.pi * 330 * t)], 1).astype(np.float32)
+    app = LivehostApp(session)
+    takes = []
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("r", "R"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert session.recording
+            path = session.recorder.path
+            assert os.path.dirname(path) == str((tmp_path / "recordings").resolve())
+            y = render(session.engine, n, inp)
+            await pilot.pause(0.2)  # the writer thread drains the ring every 20 ms
+            status = str(app.query_one("#status").render())
+            assert status.startswith(f"● REC 0:01 recordings/{os.path.basename(path)} | "), status
+            await pilot.press(key)
+            await pilot.pause()
+            assert not session.recording and session.recorder is None
+            assert "REC" not in str(app.query_one("#status").render())
+            takes.append((path, y))
+    assert takes[0][0] != takes[1][0]
+    out, sr = sf.read(takes[0][0], dtype="float32", always_2d=True)
+    assert sr == 48000 and out.shape == (n, 2)
+    np.testing.assert_array_equal(out, takes[0][1])  # bit-exact: what the device was sent
+    both, _ = sf.read(takes[1][0], dtype="float32", always_2d=True)
+    assert both.shape == (n, 4)
+    np.testing.assert_array_equal(both[:, :2], takes[1][1])
+    np.testing.assert_array_equal(both[:, 2:], inp)
+
+
+async def test_p_saves_a_preset_and_shift_p_loads_one_from_the_list(session, tmp_path):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "slap")
+        slap = session.engine.item("slap")
+        session.set_value(slap, "time_ms", 250.0)
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press(*"mine", "enter")
+        await pilot.pause()
+        assert (tmp_path / "presets" / "delay" / "mine.toml").is_file()
+        session.set_value(slap, "time_ms", 900.0)
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*"min", "enter")
+        await pilot.pause()
+        assert session.engine.get_param("slap", "time_ms") == 250.0
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*"article", "enter")  # a shipped one
+        await pilot.pause()
+        assert session.engine.get_param("slap", "time_ms") == 1000.0
+        assert session.engine.get_param("slap", "mode") == "repeats"
+        await select(pilot, app, "master")
+        await pilot.press("P")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen) and app.screen is app.screen_stack[0]
