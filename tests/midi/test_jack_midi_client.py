@@ -87,7 +87,7 @@ def _take(tmp_path, seed):
 def test_portaudio_driver_plays_jack_midi_notes_at_a_constant_delay(tmp_path):
     """50 note-ons at random offsets: onset - send frame has no jitter, and the tap's stamps are the
     frames the notes sound at (one JACK period after they were sent). A take with a cycle JACK
-    flagged is repeated (until_clean): a skipped cycle loses or shifts a note on JACK's side."""
+    flagged is repeated (until_clean); if every take has one, the delay may only step by whole periods."""
     seeds = iter(range(31, 100))
     best, takes = until_clean(lambda: _take(tmp_path, next(seeds)))
     on, sent, tap = best["onsets"], best["sent"], best["tap"]
@@ -102,7 +102,11 @@ def test_portaudio_driver_plays_jack_midi_notes_at_a_constant_delay(tmp_path):
         assert [on[k] - tap[k]["frame"] for k in range(50)] == [best["expect"]] * 50
         assert best["late"] == 0
     else:
+        # a cycle JACK skipped for a late client moves the engine's frame count against JACK's clock by
+        # whole periods from there on: the delay may step by multiples of 128 (at most once per xrun)
+        # but never varies inside a period
+        assert len(on) >= 48, summary
         delay = on[:len(sent)] - sent[:len(on)]
-        vals, counts = np.unique(delay, return_counts=True)
-        assert counts.max() >= 45, summary
+        vals = np.unique(delay)
+        assert len(vals) <= 1 + best["xruns"] and all((vals - vals[0]) % 128 == 0), (summary, vals)
     print(f"takes (xruns, callbacks, onsets) {summary}; delay {sorted(set((on[:50] - sent[:len(on)]).tolist()))}")
