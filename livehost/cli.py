@@ -149,6 +149,8 @@ def _midi_args(p) -> None:
                    help="also open a virtual MIDI input port with this name")
     p.add_argument("--midi-api", choices=("auto", "jack", "alsa"), default="auto",
                    help="MIDI API (auto: ALSA if the sequencer exists, else JACK)")
+    p.add_argument("--clock-in", action="store_true",
+                   help="follow incoming MIDI clock (24 ppqn) as the session tempo (as [tempo] source = \"clock\")")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,7 +283,7 @@ def cmd_ui(args) -> int:
     session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
                       blocksize=args.blocksize, samplerate=args.samplerate, midi_port=args.midi,
                       midi_virtual=args.midi_virtual, midi_api=args.midi_api, jack_client=args.client_name,
-                      jack_connect=not args.no_connect, reconnect=args.reconnect)
+                      jack_connect=not args.no_connect, reconnect=args.reconnect, clock_in=args.clock_in)
     if notice.shown:
         done = f"audio engine compiled in {notice.elapsed_s:.0f} s (once: cached for later starts)"
         session.notice = f"{done}; {session.notice}" if session.notice else done
@@ -435,7 +437,8 @@ def cmd_run(args) -> int:
     kind = choose_driver(args.driver)
     session = Session(args.patch, driver="none", input_override=args.input, blocksize=args.blocksize,
                       samplerate=args.samplerate, loop=True if args.loop else None, midi_port=args.midi,
-                      midi_virtual=args.midi_virtual, midi_api=args.midi_api, midi_by_driver=kind == "jack")
+                      midi_virtual=args.midi_virtual, midi_api=args.midi_api, midi_by_driver=kind == "jack",
+                      clock_in=args.clock_in)
     osc = None
     try:
         osc = _start_osc(args, session)
