@@ -84,6 +84,8 @@ class Session:
     :class:`~livehost.engine.drivers.jack.JackDriver`). midi_by_driver: the MIDI port is the JACK
     driver's to follow (set by the caller that starts the JACK driver itself, as ``livehost run`` does).
     clock_in: follow incoming MIDI clock as the tempo (as the patch's ``[tempo] source = "clock"`` does).
+    clock_out: send MIDI clock at the session tempo from the JACK driver's ``midi_out`` (sample-accurate;
+    other drivers send none).
 
     Synced parameters: a parameter declared with ``sync`` (delay times, LFO rates) may be set to a note
     division (``"1/8."``); the session keeps the division (:attr:`synced`) and gives the engine its
@@ -95,7 +97,8 @@ class Session:
                  blocksize: int | None = None, samplerate: int | None = None, loop: bool | None = None,
                  midi_port: str | None = None, midi_virtual: str | None = None, midi_api: str = "auto",
                  start_models: bool = True, jack_client: str = "livehost", jack_connect: bool = True,
-                 reconnect: bool = False, midi_by_driver: bool = False, clock_in: bool = False):
+                 reconnect: bool = False, midi_by_driver: bool = False, clock_in: bool = False,
+                 clock_out: bool = False):
         self.path = str(patch_path)
         self.patch: Patch = load(self.path)
         self._sync_lock = threading.RLock()
@@ -103,6 +106,7 @@ class Session:
         """``{(node id, parameter): note division}`` of the parameters that follow the tempo."""
         self._clock_arg = bool(clock_in)
         self.clock_in = self._clock_arg or _clock_source(self.patch)
+        self.clock_out = bool(clock_out)
         self.input_override = input_override
         self.notice = ""
         self.engine: Engine = engine_for(self.patch, samplerate, blocksize, input_override=input_override,
@@ -130,6 +134,8 @@ class Session:
             self.notice = "; ".join(self.workers.problems)
         if driver != "none":
             self._start_driver(driver, device)
+            if self.clock_out and not isinstance(self.driver, JackDriver):
+                self.notice = f"{self.notice + '; ' if self.notice else ''}no MIDI clock out: it needs the JACK driver"
         remember(self.path)
 
     def _start_driver(self, kind: str, device) -> None:
@@ -492,8 +498,10 @@ class Session:
 
     def _retempo(self) -> None:
         """Re-set every synced parameter to its division's value at the session tempo (the engine's
-        smoothed path: delay times glide, LFO rates move without a step in phase)."""
+        smoothed path: delay times glide, LFO rates move without a step in phase); clock out follows."""
         bpm = self.tempo.bpm
+        if self.clock_out:
+            self.engine.set_clock_out(bpm)
         with self._sync_lock:
             for (nid, name), div in list(self.synced.items()):
                 try:

@@ -149,3 +149,47 @@ def test_jack_clock_at_100_then_140_bpm(tmp_path):
         assert source == "clock"
         assert followed == pytest.approx(bpm, rel=0.02)
         assert ms == pytest.approx(60000.0 / bpm, rel=0.02)
+
+
+@pytest.mark.jack
+def test_jack_clock_out_is_sample_accurate(tmp_path):
+    """``--clock-out`` on the JACK driver: a compiled JACK client logs the JACK frame of each clock the
+    driver's ``midi_out`` sends. At 120 bpm and 48 kHz a clock is 1000 frames (48000 x 60 / (24 x
+    120)): every interval is exactly that; after a change to 140 bpm (857.14 frames) each interval is
+    857 or 858 frames and they average 857.14 within a hundredth of a frame per clock."""
+    from tests.jackclient import TestJackClient
+    from tests.jackutil import need_jack
+
+    need_jack()
+    from livehost.session import Session
+
+    p = tmp_path / "out.toml"
+    p.write_text('[patch]\nname = "clock out"\nsamplerate = 48000\n[input]\nsource = "none"\n[tempo]\nbpm = 120\n')
+    s = Session(str(p), driver="jack", jack_client="lh-clock-out", jack_connect=False, start_models=False,
+                clock_out=True)
+    sink = TestJackClient("lh-clock-sink", midi_log=400)
+    try:
+        sink.start()
+        sink.connect(s.driver.port_name("midi_out"), f"{sink.name}:midi_in")
+        end = time.monotonic() + 20
+        while len(sink.midi_received()) < 100:
+            assert time.monotonic() < end, f"{len(sink.midi_received())} clocks came"
+            time.sleep(0.01)
+        s.set_tempo(140.0, "osc")
+        n_at_change = len(sink.midi_received())
+        while len(sink.midi_received()) < n_at_change + 200:
+            assert time.monotonic() < end, f"{len(sink.midi_received())} clocks came"
+            time.sleep(0.01)
+        got = sink.midi_received()
+    finally:
+        sink.close()
+        s.close()
+    assert set(got[:, 1].tolist()) == {0xF8}
+    d = np.diff(got[:, 0])
+    before, after = d[:n_at_change - 2], d[n_at_change + 2:]
+    assert set(before.tolist()) == {1000}
+    assert set(after.tolist()) <= {857, 858}
+    exact = 48000 * 60 / (24 * 140.0)
+    assert abs(after.mean() - exact) < 0.01 + 1.0 / len(after)
+    print(f"clock out: {len(before)} intervals of 1000 frames, {len(after)} averaging {after.mean():.3f} "
+          f"(exact {exact:.3f})")
