@@ -205,3 +205,27 @@ def test_osc_and_ui_pass_a_division_on_and_refuse_a_bad_one():
     assert _parse_value(t, "250 ms") == 250.0
     with pytest.raises(ValueError):
         _parse_value(fb, "1/4")
+
+
+def test_run_takes_clock_in_and_clock_out(tmp_path, monkeypatch, capsys):
+    """``livehost run --clock-in --clock-out`` reaches the session; on the null driver it says that
+    clock out needs JACK, and the synced delay plays at the patch's tempo."""
+    import livehost.session as session_mod
+    from livehost.cli import main
+
+    made = []
+
+    class Spy(session_mod.Session):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(session_mod, "Session", Spy)
+    f = tmp_path / "sync.toml"
+    f.write_text(PATCH)
+    assert main(["run", str(f), "--driver", "null", "--input", "none", "--clock-in", "--clock-out",
+                 "--duration", "0.2", "--quiet", "--output", str(tmp_path / "o.wav")]) == 0
+    assert "no MIDI clock out: it needs the JACK driver" in capsys.readouterr().err
+    s = made[0]
+    assert s.clock_in and s.clock_out
+    assert s.engine.get_param("echo", "time_ms") == pytest.approx(450.0)

@@ -103,11 +103,12 @@ def test_router_hands_clock_to_its_hook_and_the_session_follows_frames(tmp_path)
 
 
 @pytest.mark.jack
-def test_jack_clock_at_100_then_140_bpm(tmp_path):
+@pytest.mark.parametrize("driver", ["jack", "portaudio"])
+def test_jack_clock_at_100_then_140_bpm(tmp_path, driver):
     """A compiled JACK client sends start and 4 beats of clock at 100 bpm, then 3 at 140 bpm, each
-    clock at its exact frame; the session on the JACK driver (``--clock-in``) reads them from the
-    device MIDI tap with their engine frames. One beat into each tempo the session tempo and the
-    delay's ``1/4`` time are within 2 % of it."""
+    clock at its exact frame; the session (``--clock-in``) on the JACK driver, or on PortAudio's JACK
+    host API with livehost's JACK MIDI client, reads them from the device MIDI tap with their engine
+    frames. One beat into each tempo the session tempo and the delay's ``1/4`` time are within 2 %."""
     from tests.jackclient import TestJackClient
     from tests.jackutil import need_jack
 
@@ -127,13 +128,20 @@ def test_jack_clock_at_100_then_140_bpm(tmp_path):
     p = tmp_path / "clock.toml"
     p.write_text('[patch]\nname = "clock"\n[input]\nsource = "none"\n'
                  '[[chain]]\ntype = "delay"\nid = "echo"\ntime_ms = "1/4"\n')
-    s = Session(str(p), driver="jack", jack_client="lh-clock", jack_connect=False, start_models=False,
-                clock_in=True)
+    if driver == "jack":
+        s = Session(str(p), driver="jack", jack_client="lh-clock", jack_connect=False, start_models=False,
+                    clock_in=True)
+        port = s.driver.port_name("midi_in")
+    else:
+        s = Session(str(p), driver="portaudio", midi_virtual="lh-clock-in", midi_api="jack",
+                    start_models=False, clock_in=True)
+        assert s.midi is not None, s.notice
+        port = s.midi.jack_port
     sender = TestJackClient("lh-clock-send", schedule=sched)
     got = {}
     try:
         sender.start()
-        sender.connect(f"{sender.name}:midi_out", s.driver.port_name("midi_in"))
+        sender.connect(f"{sender.name}:midi_out", port)
         for bpm, upto in ((100.0, 1 + 48), (140.0, 1 + 96 + 24)):  # two beats / one beat into each
             end = time.monotonic() + 20
             while sender.sent_count < upto:
@@ -144,7 +152,7 @@ def test_jack_clock_at_100_then_140_bpm(tmp_path):
     finally:
         sender.close()
         s.close()
-    print("followed:", got)
+    print(f"followed on {driver}:", got)
     for bpm, (followed, source, ms) in got.items():
         assert source == "clock"
         assert followed == pytest.approx(bpm, rel=0.02)
