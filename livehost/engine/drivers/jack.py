@@ -138,6 +138,8 @@ class JackDriver:
         t[L.JT_MIDI_OUT] = ports["midi_out"]
         t[L.JT_XRUNS_SEEN] = int(eng.a[L.H_JACK_XRUNS])
         t[L.JT_CLOCK_BYTE] = self.clock_byte.ctypes.data
+        t[L.JT_FRAME_TIME] = J.address(lib, "jack_last_frame_time")
+        t[L.JT_CLIENT] = c
         for k in range(self.channels):
             t[L.JT_PORTS + k] = ports[f"in_{k + 1}"]
             t[L.JT_PORTS + L.JT_MAX_PORTS + k] = ports[f"out_{k + 1}"]
