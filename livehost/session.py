@@ -104,6 +104,7 @@ class Session:
         self._sync_lock = threading.RLock()
         self.synced: dict[tuple[str, str], str] = synced_params(self.patch)
         """``{(node id, parameter): note division}`` of the parameters that follow the tempo."""
+        self._sync_sent: dict[tuple[str, str], float] = {}  # the value last given the engine for each
         self._clock_arg = bool(clock_in)
         self.clock_in = self._clock_arg or _clock_source(self.patch)
         self.clock_out = bool(clock_out)
@@ -220,7 +221,7 @@ class Session:
     def value(self, item, name: str):
         """A parameter's target value (patch units), or its note division (``"1/8."``) when synced."""
         with self._sync_lock:
-            div = self.synced.get((item.id, name))
+            div = self.synced.get((item.id, name)) if self._still_synced((item.id, name)) else None
         return div if div is not None else self.engine.get_param(item.id, name)
 
     def set_value(self, item, name: str, value) -> None:
@@ -233,12 +234,15 @@ class Session:
                     why = p.check(value, division_ok=True)
                     if why:
                         raise EngineError(f"{item.id}.{name} {why}")
-                    self.engine.set_param(item.id, name, p.synced(value, self.tempo.bpm))
+                    x = p.synced(value, self.tempo.bpm)
+                    self.engine.set_param(item.id, name, x)
                     self.synced[(item.id, name)] = value
+                    self._sync_sent[(item.id, name)] = x
                     self.dirty = True
                     return
             self.engine.set_param(item.id, name, value)
             self.synced.pop((item.id, name), None)
+            self._sync_sent.pop((item.id, name), None)
         self.dirty = True
 
     def _param(self, node_id: str, name: str) -> Param:
@@ -384,6 +388,7 @@ class Session:
         self.workers.retarget(new, ready)
         with self._sync_lock:
             self.synced = synced_params(new)
+            self._sync_sent = {}
         self.clock_in = self._clock_arg or _clock_source(new)
         pattern = self._jack_opts["midi_port"] or midi_config(new).port
         if isinstance(self.driver, JackDriver) and pattern != old_pattern:
@@ -505,10 +510,30 @@ class Session:
         with self._sync_lock:
             for (nid, name), div in list(self.synced.items()):
                 try:
+                    if not self._still_synced((nid, name)):
+                        continue
                     p = self._param(nid, name)
-                    self.engine.set_param(nid, name, p.synced(div, bpm))
+                    x = p.synced(div, bpm)
+                    self.engine.set_param(nid, name, x)
+                    self._sync_sent[(nid, name)] = x
                 except (EngineError, KeyError):
                     del self.synced[(nid, name)]  # the node is gone
+
+    def _still_synced(self, key: tuple[str, str]) -> bool:
+        """Whether a synced parameter still holds the value the session gave it; one that something
+        else moved since (a MIDI controller map sets the engine directly) stops following the tempo.
+        Call with the sync lock held."""
+        sent = self._sync_sent.get(key)
+        if key not in self.synced or sent is None:
+            return key in self.synced
+        try:
+            moved = self.engine.get_param(*key) != sent
+        except EngineError:
+            moved = True
+        if moved:
+            del self.synced[key]
+            del self._sync_sent[key]
+        return not moved
 
     def _program_change(self, n: int) -> str:
         path = self.workers.router.config.program_path(n)

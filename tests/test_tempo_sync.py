@@ -229,3 +229,22 @@ def test_run_takes_clock_in_and_clock_out(tmp_path, monkeypatch, capsys):
     s = made[0]
     assert s.clock_in and s.clock_out
     assert s.engine.get_param("echo", "time_ms") == pytest.approx(450.0)
+
+
+def test_a_midi_controller_moving_a_synced_parameter_unsyncs_it(tmp_path):
+    """A CC map sets the engine directly: the parameter then keeps the controller's value when the
+    tempo changes, and the session no longer reports (or saves) the division for it."""
+    s = _session(tmp_path, PATCH + '\n[[midi.map]]\ncc = 1\ntarget = "ch.rate_hz"\n')
+    try:
+        ch = s.engine.item("ch")
+        assert s.value(ch, "rate_hz") == "1/4t"
+        s.cc(0, 1, 127)  # full scale: the top of the range
+        moved = s.engine.get_param("ch", "rate_hz")
+        assert moved == pytest.approx(10.0)
+        s.set_tempo(90.0, "ui")
+        assert s.engine.get_param("ch", "rate_hz") == moved
+        assert s.value(ch, "rate_hz") == moved
+        assert s.engine.get_param("echo", "time_ms") == pytest.approx(500.0)  # 1/8. at 90 bpm still follows
+        assert "ch" not in {k[0] for k in s.synced}
+    finally:
+        s.close()
