@@ -149,6 +149,10 @@ def _midi_args(p) -> None:
                    help="also open a virtual MIDI input port with this name")
     p.add_argument("--midi-api", choices=("auto", "jack", "alsa"), default="auto",
                    help="MIDI API (auto: ALSA if the sequencer exists, else JACK)")
+    p.add_argument("--clock-in", action="store_true",
+                   help="follow incoming MIDI clock (24 ppqn) as the session tempo (as [tempo] source = \"clock\")")
+    p.add_argument("--clock-out", action="store_true",
+                   help="send MIDI clock at the session tempo from the JACK driver's midi_out (sample-accurate)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,7 +285,8 @@ def cmd_ui(args) -> int:
     session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
                       blocksize=args.blocksize, samplerate=args.samplerate, midi_port=args.midi,
                       midi_virtual=args.midi_virtual, midi_api=args.midi_api, jack_client=args.client_name,
-                      jack_connect=not args.no_connect, reconnect=args.reconnect)
+                      jack_connect=not args.no_connect, reconnect=args.reconnect, clock_in=args.clock_in,
+                      clock_out=args.clock_out)
     if notice.shown:
         done = f"audio engine compiled in {notice.elapsed_s:.0f} s (once: cached for later starts)"
         session.notice = f"{done}; {session.notice}" if session.notice else done
@@ -435,7 +440,8 @@ def cmd_run(args) -> int:
     kind = choose_driver(args.driver)
     session = Session(args.patch, driver="none", input_override=args.input, blocksize=args.blocksize,
                       samplerate=args.samplerate, loop=True if args.loop else None, midi_port=args.midi,
-                      midi_virtual=args.midi_virtual, midi_api=args.midi_api, midi_by_driver=kind == "jack")
+                      midi_virtual=args.midi_virtual, midi_api=args.midi_api, midi_by_driver=kind == "jack",
+                      clock_in=args.clock_in, clock_out=args.clock_out)
     osc = None
     try:
         osc = _start_osc(args, session)
@@ -477,6 +483,8 @@ def _run_session(args, session, t_start: float, driver_name: str) -> int:
             if driver_name == "portaudio":
                 raise
             print(f"livehost: {e}; using the null driver instead", file=sys.stderr)
+    if args.clock_out and driver_name != "jack":
+        print("livehost: no MIDI clock out: it needs the JACK driver", file=sys.stderr)
     output = args.output
     if pa_driver is None:
         driver = NullDriver(eng)

@@ -13,7 +13,11 @@ Format (version 1)::
     [[chain]]   type = "layer", id, wet, bypass,  [[chain.branches]] gain_db + [[chain.branches.chain]]
     [master]    gain_db, ceiling_db, release_ms, mute
     [synth] [midi] [tuning] [models]   reserved for the synth, MIDI and model sections
-    [tempo]     bpm (the session tempo, 20..400)
+    [tempo]     bpm (the session tempo, 20..400), source = "clock" (follow incoming MIDI clock)
+
+A parameter declared with ``sync`` (delay times, LFO rates) may be a note division instead of a number
+(``time_ms = "1/8."``, ``rate_hz = "1/4t"``): the patch keeps the division as written, and the engine
+gets its value at the session tempo (:meth:`Patch.engine_chain`, :func:`synced_params`).
     [osc]       port (0..65535, 0 = any free port), host (the address to listen on, default 127.0.0.1)
 """
 
@@ -38,7 +42,7 @@ from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
 from livehost.nodes.declare import Param, all_params, suggest
 from livehost.patch_midi import MidiConfigError, parse_midi_section
-from livehost.tempo import BPM_MAX, BPM_MIN
+from livehost.tempo import BPM_MAX, BPM_MIN, DEFAULT_BPM
 from livehost.tuning import tuning_from_keys
 
 FORMAT_VERSION = 1
@@ -82,18 +86,89 @@ class Patch:
     synth: dict | None = None  # {"values": {...}, "tuning": ..., the other SYNTH_KEYS given}
     path: str | None = None
 
-    def engine_chain(self) -> list:
-        """The chain as the tuples :meth:`livehost.engine.engine.Engine.build` takes."""
-        return _engine_items(self.chain)
+    def engine_chain(self, bpm: float | None = None) -> list:
+        """The chain as the tuples :meth:`livehost.engine.engine.Engine.build` takes, note divisions
+        turned into numbers at ``bpm`` (beats per minute; default the patch's ``[tempo] bpm``)."""
+        return _engine_items(self.chain, self.bpm if bpm is None else bpm)
+
+    def synth_values(self, bpm: float | None = None) -> dict:
+        """The ``[synth]`` parameter values, note divisions turned into numbers at ``bpm`` (default
+        the patch's tempo); ``{}`` without a synth."""
+        if self.synth is None:
+            return {}
+        return resolve_divisions(self.synth["values"], load_all()["synth"], self.bpm if bpm is None else bpm)
+
+    @property
+    def bpm(self) -> float:
+        """The patch's tempo: ``[tempo] bpm``, else the default (120 bpm)."""
+        return float((self.extra.get("tempo") or {}).get("bpm", DEFAULT_BPM))
 
 
-def _engine_items(items: list) -> list:
+def resolve_divisions(values: dict, node_type, bpm: float) -> dict:
+    """``values`` (a node's patch values) with every note division (a string given to a parameter
+    declared with ``sync``) replaced by its number at ``bpm`` beats per minute."""
+    out = dict(values)
+    for k, v in values.items():
+        if isinstance(v, str):
+            q = node_type.param(k)
+            if q.sync:
+                out[k] = q.synced(v, bpm)
+    return out
+
+
+def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
+    """``{(node id, parameter): division}`` for every parameter the patch gives as a note division
+    (chain, layers' branches and ``[synth]``)."""
+    reg = load_all()
+    out: dict[tuple[str, str], str] = {}
+
+    def walk_specs(items):
+        for it in items:
+            if isinstance(it, NodeSpec):
+                nt = reg[it.type]
+                out.update({(it.id, k): v for k, v in it.values.items() if isinstance(v, str) and nt.param(k).sync})
+            else:
+                for _, chain in it.branches:
+                    walk_specs(chain)
+
+    walk_specs(p.chain)
+    if p.synth is not None:
+        sid = p.synth.get("id", "synth")
+        out.update({(sid, k): v for k, v in p.synth["values"].items()
+                    if isinstance(v, str) and reg["synth"].param(k).sync})
+    return out
+
+
+def put_divisions(p: "Patch", divisions: dict[tuple[str, str], str]) -> None:
+    """Write ``{(node id, parameter): division}`` back into ``p``'s node values (in place), so a
+    saved patch keeps the divisions as they were written; ids ``p`` lacks are skipped."""
+
+    def walk_specs(items):
+        for it in items:
+            if isinstance(it, NodeSpec):
+                for (nid, k), d in divisions.items():
+                    if nid == it.id:
+                        it.values[k] = d
+            else:
+                for _, chain in it.branches:
+                    walk_specs(chain)
+
+    walk_specs(p.chain)
+    if p.synth is not None:
+        sid = p.synth.get("id", "synth")
+        for (nid, k), d in divisions.items():
+            if nid == sid:
+                p.synth["values"][k] = d
+
+
+def _engine_items(items: list, bpm: float) -> list:
+    reg = load_all()
     out = []
     for it in items:
         if isinstance(it, NodeSpec):
-            out.append(("node", it.type, it.id, dict(it.values)))
+            out.append(("node", it.type, it.id, resolve_divisions(it.values, reg[it.type], bpm)))
         else:
-            out.append(("layer", it.id, dict(it.values), [(g, _engine_items(ch)) for g, ch in it.branches]))
+            out.append(("layer", it.id, dict(it.values), [(g, _engine_items(ch, bpm)) for g, ch in it.branches]))
     return out
 
 
@@ -310,11 +385,18 @@ def _validate_models(ctx: _Ctx, table) -> None:
 TEMPO_BPM = (BPM_MIN, BPM_MAX)
 
 
+TEMPO_SOURCES = ("clock",)
+"""``[tempo] source`` values: ``"clock"`` follows incoming MIDI clock (as ``--clock-in`` does)."""
+
+
 def _validate_tempo(ctx: _Ctx, table) -> None:
-    """``[tempo]``: ``bpm``, the session tempo in beats per minute (20..400)."""
+    """``[tempo]``: ``bpm``, the session tempo in beats per minute (20..400); ``source = "clock"``."""
     if not isinstance(table, dict):
         ctx.fail(("tempo",), "tempo", "must be a table")
-    _check_keys(ctx, table, ("tempo",), ("bpm",))
+    _check_keys(ctx, table, ("tempo",), ("bpm", "source"))
+    if "source" in table and table["source"] not in TEMPO_SOURCES:
+        ctx.fail(("tempo", "source"), "tempo.source",
+                 f"= {table['source']!r} is not one of {', '.join(map(repr, TEMPO_SOURCES))}")
     if "bpm" in table:
         v = table["bpm"]
         lo, hi = TEMPO_BPM
@@ -429,7 +511,7 @@ def _validate_values(ctx: _Ctx, table: dict, fpath: tuple, label: str, params: l
             ctx.fail(fpath + (k,), f"{label}.{k}",
                      f"is not a parameter of {label.split('[')[0]}{suggest(k, names + list(allowed_extra))}")
         q = params[names.index(k)]
-        why = q.check(v)
+        why = q.check(v, division_ok=True)
         if why:
             ctx.fail(fpath + (k,), f"{label}.{k}", why)
         values[k] = v

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from livehost.engine.drivers.jack import JackDriver
@@ -22,8 +23,8 @@ from livehost.errors import LivehostError
 from livehost.nodes.declare import Param
 from livehost.paths import recording_path
 from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
-from livehost.patch import Patch, load, save
-from livehost.tempo import Tempo
+from livehost.patch import Patch, load, put_divisions, save, synced_params
+from livehost.tempo import ClockFollower, Tempo
 from livehost.midi.input import match_port
 from livehost.workers import Workers, midi_config
 
@@ -85,15 +86,31 @@ class Session:
     whether to connect to the system ports, whether to survive the server going away (see
     :class:`~livehost.engine.drivers.jack.JackDriver`). midi_by_driver: the MIDI port is the JACK
     driver's to follow (set by the caller that starts the JACK driver itself, as ``livehost run`` does).
+    clock_in: follow incoming MIDI clock as the tempo (as the patch's ``[tempo] source = "clock"`` does).
+    clock_out: send MIDI clock at the session tempo from the JACK driver's ``midi_out`` (sample-accurate;
+    other drivers send none).
+
+    Synced parameters: a parameter declared with ``sync`` (delay times, LFO rates) may be set to a note
+    division (``"1/8."``); the session keeps the division (:attr:`synced`) and gives the engine its
+    value at the session tempo, re-set through the engine's smoothed parameter path whenever the tempo
+    changes (tap, OSC, the UI, MIDI clock), so the change glides instead of clicking.
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
                  blocksize: int | None = None, samplerate: int | None = None, loop: bool | None = None,
                  midi_port: str | None = None, midi_virtual: str | None = None, midi_api: str = "auto",
                  start_models: bool = True, jack_client: str = "livehost", jack_connect: bool = True,
-                 reconnect: bool = False, midi_by_driver: bool = False):
+                 reconnect: bool = False, midi_by_driver: bool = False, clock_in: bool = False,
+                 clock_out: bool = False):
         self.path = str(patch_path)
         self.patch: Patch = load(self.path)
+        self._sync_lock = threading.RLock()
+        self.synced: dict[tuple[str, str], str] = synced_params(self.patch)
+        """``{(node id, parameter): note division}`` of the parameters that follow the tempo."""
+        self._sync_sent: dict[tuple[str, str], float] = {}  # the value last given the engine for each
+        self._clock_arg = bool(clock_in)
+        self.clock_in = self._clock_arg or _clock_source(self.patch)
+        self.clock_out = bool(clock_out)
         self.input_override = input_override
         self.notice = ""
         self.engine: Engine = engine_for(self.patch, samplerate, blocksize, input_override=input_override,
@@ -111,15 +128,19 @@ class Session:
         self._said: list[str] = []  # what other threads (OSC) want the user told, shown by service()
         self._load_request = None  # (path, done) a remote control asked for, loaded by service()
         self.tempo = Tempo()
+        self.clock = ClockFollower(self.tempo)
         self._tempo_from(self.patch)
         self.recorder: Recorder | None = None  # the take being recorded (record()), or None
         self.workers = Workers(self.engine, self.patch, midi_port, midi_virtual, midi_api,
                                on_program=self._on_program, start_models=start_models,
                                port_by_driver=midi_by_driver or driver == "jack")
+        self.workers.on_clock = self._on_clock
         if self.workers.problems:
             self.notice = "; ".join(self.workers.problems)
         if driver != "none":
             self._start_driver(driver, device)
+            if self.clock_out and not isinstance(self.driver, JackDriver):
+                self.notice = f"{self.notice + '; ' if self.notice else ''}no MIDI clock out: it needs the JACK driver"
         remember(self.path)
 
     def _start_driver(self, kind: str, device) -> None:
@@ -203,13 +224,37 @@ class Session:
         return pairs
 
     def value(self, item, name: str):
-        """A parameter's target value (patch units)."""
-        return self.engine.get_param(item.id, name)
+        """A parameter's target value (patch units), or its note division (``"1/8."``) when synced."""
+        with self._sync_lock:
+            div = self.synced.get((item.id, name)) if self._still_synced((item.id, name)) else None
+        return div if div is not None else self.engine.get_param(item.id, name)
 
     def set_value(self, item, name: str, value) -> None:
-        """Set a parameter (validated against its declaration)."""
-        self.engine.set_param(item.id, name, value)
+        """Set a parameter (validated against its declaration). A note division (``"1/4t"``) for a
+        parameter declared with ``sync`` makes it follow the session tempo; a number unsyncs it."""
+        with self._sync_lock:
+            if isinstance(value, str) and isinstance(item, Node) and name not in ("wet", "bypass"):
+                p = self._param(item.id, name)
+                if p.sync:
+                    why = p.check(value, division_ok=True)
+                    if why:
+                        raise EngineError(f"{item.id}.{name} {why}")
+                    x = p.synced(value, self.tempo.bpm)
+                    self.engine.set_param(item.id, name, x)
+                    self.synced[(item.id, name)] = value
+                    self._sync_sent[(item.id, name)] = x
+                    self.dirty = True
+                    return
+            self.engine.set_param(item.id, name, value)
+            self.synced.pop((item.id, name), None)
+            self._sync_sent.pop((item.id, name), None)
         self.dirty = True
+
+    def _param(self, node_id: str, name: str) -> Param:
+        names = self.engine.param_names(node_id)
+        if name not in names:
+            self.engine.get_param(node_id, name)  # raises, with a suggestion
+        return self.engine.item(node_id).params[names.index(name)]
 
     def step(self, item, name: str, p: Param, direction: int, coarse: bool = False) -> None:
         """Nudge a parameter: 1/100 of its range (1/10 coarse), whole steps for choices, flip for bools."""
@@ -269,6 +314,9 @@ class Session:
     def remove(self, item) -> None:
         """Remove a node or layer (faded out first)."""
         self.engine.remove_node(item.id)
+        with self._sync_lock:
+            for key in [k for k in self.synced if k[0] == item.id]:
+                del self.synced[key]
         self.dirty = True
 
     def move(self, item, delta: int) -> None:
@@ -286,6 +334,8 @@ class Session:
         """The engine's graph as a patch (header and reserved sections kept from the file; the session
         tempo as ``[tempo] bpm`` when the file had one or it was set since)."""
         p = patch_from_engine(self.engine, self.patch)
+        with self._sync_lock:
+            put_divisions(p, self.synced)  # saved as written ("1/8."), not as this tempo's number
         if "tempo" in p.extra or self.tempo.source != "default":
             p.extra["tempo"] = {**dict(p.extra.get("tempo") or {}), "bpm": round(self.tempo.bpm, 3)}
         maps = [m.to_table() for m in self.workers.maps]
@@ -317,14 +367,15 @@ class Session:
         memory) raises a LivehostError saying why in one line, and the old patch plays on."""
         eng = self.engine
         new = load(path)
-        mode, sources, _ = patch_sources(eng, new, self.input_override)  # files read before any fade
+        bpm = new.bpm if "bpm" in (new.extra.get("tempo") or {}) else self.tempo.bpm
+        mode, sources, _ = patch_sources(eng, new, self.input_override, bpm=bpm)  # files read before any fade
         ready = self.workers.prepare(new)
         running = eng.running
         was_muted = bool(eng.master.values.get("mute", False))
         if running:  # fade out, swap graphs, fade in: no click between patches
             eng.fade_master(True)
         try:
-            eng.build(mode, sources, new.engine_chain(), dict(new.master))
+            eng.build(mode, sources, new.engine_chain(bpm), dict(new.master))
         except LivehostError:
             if running:
                 eng.fade_master(was_muted)
@@ -340,6 +391,10 @@ class Session:
         self.path = str(path)
         self.dirty = False
         self.workers.retarget(new, ready)
+        with self._sync_lock:
+            self.synced = synced_params(new)
+            self._sync_sent = {}
+        self.clock_in = self._clock_arg or _clock_source(new)
         pattern = self._jack_opts["midi_port"] or midi_config(new).port
         if isinstance(self.driver, JackDriver) and pattern != old_pattern:
             self.driver.set_midi_match((lambda names: match_port(names, pattern)) if pattern else None)
@@ -486,10 +541,12 @@ class Session:
         bpm = (patch.extra.get("tempo") or {}).get("bpm")
         if bpm is not None:
             self.tempo.set(bpm, "patch")
+        self._retempo()
 
     def set_tempo(self, bpm: float, source: str) -> float:
         """Set the session tempo (bpm, clamped to 20..400) from ``source`` (``"osc"``, ``"ui"``...)."""
         got = self.tempo.set(bpm, source)
+        self._retempo()
         self.dirty = True
         return got
 
@@ -498,8 +555,55 @@ class Session:
         the tempo in bpm once two taps make an interval, else None."""
         got = self.tempo.tap(now)
         if got is not None:
+            self._retempo()
             self.dirty = True
         return got
+
+    def _on_clock(self, status: int, frame: int | None) -> None:
+        """MIDI clock/start/continue/stop from the MIDI thread, stamped with the engine frame it arrived
+        at (sample-accurate on JACK), else with its arrival time; followed when clock-in is on."""
+        if not self.clock_in:
+            return
+        if frame is None:
+            got = self.clock.feed(status, time.monotonic(), "monotonic")
+        else:
+            got = self.clock.feed(status, frame / self.engine.sr, "frames")
+        if got is not None:
+            self._retempo()
+
+    def _retempo(self) -> None:
+        """Re-set every synced parameter to its division's value at the session tempo (the engine's
+        smoothed path: delay times glide, LFO rates move without a step in phase); clock out follows."""
+        bpm = self.tempo.bpm
+        if self.clock_out:
+            self.engine.set_clock_out(bpm)
+        with self._sync_lock:
+            for (nid, name), div in list(self.synced.items()):
+                try:
+                    if not self._still_synced((nid, name)):
+                        continue
+                    p = self._param(nid, name)
+                    x = p.synced(div, bpm)
+                    self.engine.set_param(nid, name, x)
+                    self._sync_sent[(nid, name)] = x
+                except (EngineError, KeyError):
+                    del self.synced[(nid, name)]  # the node is gone
+
+    def _still_synced(self, key: tuple[str, str]) -> bool:
+        """Whether a synced parameter still holds the value the session gave it; one that something
+        else moved since (a MIDI controller map sets the engine directly) stops following the tempo.
+        Call with the sync lock held."""
+        sent = self._sync_sent.get(key)
+        if key not in self.synced or sent is None:
+            return key in self.synced
+        try:
+            moved = self.engine.get_param(*key) != sent
+        except EngineError:
+            moved = True
+        if moved:
+            del self.synced[key]
+            del self._sync_sent[key]
+        return not moved
 
     def _program_change(self, n: int) -> str:
         path = self.workers.router.config.program_path(n)
@@ -551,6 +655,11 @@ class Session:
         self.engine.panic()
         self.engine.set_param("master", "mute", True)
         self.dirty = True
+
+
+def _clock_source(patch: Patch) -> bool:
+    """Whether ``patch`` asks to follow MIDI clock (``[tempo] source = "clock"``)."""
+    return (patch.extra.get("tempo") or {}).get("source") == "clock"
 
 
 def patch_files(folder: Path = PATCH_DIR) -> list[str]:

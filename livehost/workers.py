@@ -35,6 +35,8 @@ class Workers:
     program change (on the MIDI thread); start_models: start the classifier/generator threads (False
     for tests that pump them by hand); port_by_driver: the audio driver (JACK) connects the MIDI port
     itself and reads it in its real-time callback, so no rtmidi port is opened for it here.
+    ``on_clock(status, frame)``: set it to receive MIDI clock, start, continue and stop (with the engine
+    frame they arrived at, or None) from whichever port is open.
     """
 
     def __init__(self, engine, patch, midi_port: str | None = None, midi_virtual: str | None = None,
@@ -46,8 +48,9 @@ class Workers:
         self._lock = threading.Lock()
         self.on_program = on_program
         self.midi: MidiInput | None = None
+        self.on_clock = None  # (status, engine frame or None): MIDI clock, start, continue, stop
         self.router: MidiRouter = MidiRouter(engine, MidiConfig(), monitor=self.monitor,
-                                             on_program=self._program)
+                                             on_program=self._program, on_clock=self._clock)
         self.classifier = None
         self.generator = None
         self._midi_args = (midi_port, midi_virtual, midi_api)
@@ -62,6 +65,10 @@ class Workers:
     def _program(self, n: int) -> None:
         if self.on_program is not None:
             self.on_program(n)
+
+    def _clock(self, status: int, frame: int | None) -> None:
+        if self.on_clock is not None:
+            self.on_clock(status, frame)
 
     def _from_tap(self, msg: list[int], frame: int) -> None:
         self.router.handle(msg, delivered=True, frame=frame)
@@ -102,6 +109,7 @@ class Workers:
         self.midi = mi
         self.router = mi.router
         self.router.learn.on_learned = self._on_learned
+        self.router.on_clock = self._clock
 
     def _close_midi(self) -> None:
         if self.midi is not None:

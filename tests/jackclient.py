@@ -41,12 +41,12 @@ def tester_process(nframes, arg):
         buf = call_p_pu32(t[T_GET_BUFFER], t[T_MIDI_OUT], n)
         call_void_p(t[T_CLEAR], buf)
         ns = t[T_NSCHED]
-        sched = carray(i64_ptr(t[T_SCHED]), (max(ns, np.int64(1)), 2), dtype=np.int64)
+        sched = carray(i64_ptr(t[T_SCHED]), (max(ns, np.int64(1)), 4), dtype=np.int64)
         sent = carray(i64_ptr(t[T_SENT]), (max(ns, np.int64(1)),), dtype=np.int64)
         while t[T_NEXT] < ns and sched[t[T_NEXT], 0] <= c:
             k = t[T_NEXT]
             off = sched[k, 1]
-            if call_i32_pu32pz(t[T_WRITE], buf, off, t[T_BYTES] + 3 * k, np.int64(3)) == 0:
+            if call_i32_pu32pz(t[T_WRITE], buf, off, t[T_BYTES] + sched[k, 2], sched[k, 3]) == 0:
                 sent[k] = now + off
             t[T_NEXT] = k + 1
     if t[T_MIDI_IN] != 0:
@@ -132,7 +132,8 @@ def latency_table(lib, inp: int, out: int, frames: int = 0) -> np.ndarray:
 class TestJackClient:
     """A JACK client named ``name`` with a MIDI output ``midi_out`` (sending ``schedule``: a list of
     ``(cycle, offset, (status, d1, d2))``, cycles counted from activation, sorted) and/or an audio
-    input ``in`` recording ``record_frames`` frames and/or a MIDI input ``midi_in`` logging the frame time and
+    input ``in`` recording ``record_frames`` frames (a message is as long as its tuple: ``(0xF8,)`` is a
+    one-byte MIDI clock) and/or a MIDI input ``midi_in`` logging the frame time and
     status of up to ``midi_log`` messages and/or an audio output ``out`` sending one sample of
     :data:`PULSE` at each ``(cycle, offset)`` of ``pulses`` (sorted; silence otherwise). ``terminal``: its audio ports
     declare themselves the ends of JACK's latency paths (:func:`terminal_latency`), as a sound card's do.
@@ -154,7 +155,9 @@ class TestJackClient:
         t[T_FRAME_TIME] = J.address(self.lib, "jack_last_frame_time")
         t[T_CLIENT] = c
         schedule = list(schedule or [])
-        self.sched = np.array([(cy, off) for cy, off, _ in schedule] or [(0, 0)], np.int64)
+        starts = np.cumsum([0] + [len(msg) for _, _, msg in schedule])
+        self.sched = np.array([(cy, off, starts[k], len(msg)) for k, (cy, off, msg) in enumerate(schedule)]
+                              or [(0, 0, 0, 0)], np.int64)
         self.bytes = np.array([b for _, _, msg in schedule for b in msg] or [0, 0, 0], np.uint8)
         self.sent = np.full(max(1, len(schedule)), -1, np.int64)
         self.rec = np.zeros(max(1, record_frames), np.float32)
@@ -209,6 +212,11 @@ class TestJackClient:
     def sent_all(self) -> bool:
         """True once every scheduled message went out."""
         return int(self.table[T_NEXT]) >= int(self.table[T_NSCHED])
+
+    @property
+    def sent_count(self) -> int:
+        """How many scheduled messages went out so far (they go in schedule order)."""
+        return int(self.table[T_NEXT])
 
     @property
     def pulsed_all(self) -> bool:

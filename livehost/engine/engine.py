@@ -655,6 +655,16 @@ class Engine:
                 raise EngineError(f"'{node_id}': payload index {index}..{index + v.size} outside 0..{p.size}")
             p[index:index + v.size] = v
 
+    def set_clock_out(self, bpm: float | None) -> None:
+        """Send MIDI clock (24 per beat) at ``bpm`` beats per minute from the JACK driver's ``midi_out``,
+        each clock at its exact frame; None or 0 stops it. A change keeps the time to the next clock."""
+        iv = 0.0 if not bpm else self.sr * 60.0 / (24.0 * float(bpm))
+        self.a[L.H_CLOCK_OUT] = iv
+
+    def clocks_sent(self) -> int:
+        """MIDI clocks the JACK driver has sent (clock out)."""
+        return int(self.a[L.H_CLOCK_SENT])
+
     def panic(self) -> None:
         """All notes off and voices silenced within one block (every MIDI node gets a panic event)."""
         self.send_midi(L.PANIC_STATUS)

@@ -81,6 +81,11 @@ H_MTAP = 65  # offset: MTAP_CAP x MIDI_W
 H_MTAP_W = 66  # entries written
 H_MTAP_R = 67  # entries read
 H_MTAP_DROPPED = 68  # messages the full tap refused
+# MIDI clock out (JACK driver's midi_out): written by the control side, read whole by the callback
+H_CLOCK_OUT = 69  # frames per MIDI clock (sr x 60 / (24 x bpm)); 0 = no clock out
+H_CLOCK_PHASE = 70  # frames from the start of the cycle at H_CLOCK_LAST to the next clock (the callback's)
+H_CLOCK_SENT = 71  # clocks sent
+H_CLOCK_LAST = 72  # JACK frame time of the last cycle the callback sent clock in (-1: none)
 
 
 # ---- program rows -------------------------------------------------------------------------
@@ -160,6 +165,9 @@ JT_NOUT = 10  # audio output ports
 JT_MIDI_IN = 11  # MIDI input port handle (0: none)
 JT_MIDI_OUT = 12  # MIDI output port handle (0: none)
 JT_XRUNS_SEEN = 13  # H_JACK_XRUNS when the callback last looked (a change flags the next block)
+JT_CLOCK_BYTE = 14  # address of one byte 0xF8 (the MIDI clock message clock out writes)
 JT_MAX_PORTS = 8
 JT_PORTS = 16  # JT_MAX_PORTS input port handles, then JT_MAX_PORTS output port handles
-JT_SIZE = JT_PORTS + 2 * JT_MAX_PORTS
+JT_FRAME_TIME = JT_PORTS + 2 * JT_MAX_PORTS  # jack_last_frame_time (clock out stays on JACK's frame grid)
+JT_CLIENT = JT_FRAME_TIME + 1  # the client handle (its argument)
+JT_SIZE = JT_CLIENT + 1

@@ -39,9 +39,10 @@ def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
 
 
 def patch_sources(engine: Engine, patch: Patch, input_override: str | None = None,
-                  loop: bool | None = None) -> tuple[str, list, dict]:
+                  loop: bool | None = None, bpm: float | None = None) -> tuple[str, list, dict]:
     """Everything :meth:`Engine.build` needs for ``patch`` besides its chain, prepared off the engine
-    (files read and resampled to the engine's rate): ``(input mode, source tuples, input table)``."""
+    (files read and resampled to the engine's rate): ``(input mode, source tuples, input table)``;
+    note divisions at ``bpm`` (default the patch's tempo)."""
     inp = resolve_input(patch, input_override)
     sources = []
     if inp["source"] == "file":
@@ -51,7 +52,7 @@ def patch_sources(engine: Engine, patch: Patch, input_override: str | None = Non
             values["loop"] = bool(loop)
         sources.append(("file", "input", values, audio.ravel(), {"file": inp["file"]}))
     if patch.synth is not None:
-        sources.append(synth_source(patch))
+        sources.append(synth_source(patch, bpm))
     gen = generator_model(patch)
     if gen is not None:
         from livehost.nodes.generator import generator_source
@@ -76,19 +77,20 @@ def generator_model(patch: Patch):
     return path
 
 
-def synth_source(patch: Patch) -> tuple:
+def synth_source(patch: Patch, bpm: float | None = None) -> tuple:
     """The ``[synth]`` section as an engine source: the tuning's 128-note table (Hz) is its payload.
 
     The tuning keys (``tuning``, ``kbm``, ``middle_note``, ``ref_note``, ``ref_hz``) mean what
     :func:`livehost.tuning.tuning_from_keys` says: without a ``.kbm`` or a reference, Scala's default
-    (1/1 on MIDI note 60 at 261.6256 Hz); file names are relative to the patch's folder."""
+    (1/1 on MIDI note 60 at 261.6256 Hz); file names are relative to the patch's folder. Note
+    divisions among its values are taken at ``bpm`` (default the patch's tempo)."""
     from livehost.tuning import tuning_from_keys
 
     sy = patch.synth
     base = Path(patch.path).parent if patch.path else Path(".")
     tuning = tuning_from_keys(sy, base)
     options = {k: v for k, v in sy.items() if k != "values"}
-    return ("synth", sy.get("id", "synth"), dict(sy["values"]), tuning.table().astype(float), options)
+    return ("synth", sy.get("id", "synth"), patch.synth_values(bpm), tuning.table().astype(float), options)
 
 
 def heap_for(patch: Patch, input_override: str | None, sr: float) -> int:

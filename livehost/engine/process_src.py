@@ -31,7 +31,8 @@ from livehost.engine.layout import (
     R_SSIZE, ROW_W, SLOT_INPUT, SLOT_MASTER, TAP_CH,
     JT_ARENA, JT_EVENT, JT_GET_BUFFER, JT_IN, JT_MAX_PORTS, JT_MIDI_CLEAR, JT_MIDI_COUNT, JT_MIDI_GET,
     JT_MIDI_IN, JT_MIDI_OUT, JT_MIDI_WRITE, JT_NIN, JT_NOUT, JT_OUT, JT_PORTS, JT_SIZE, JT_XRUNS_SEEN,
-    MAX_DEV_EVENTS,
+    MAX_DEV_EVENTS, H_CLOCK_LAST, H_CLOCK_OUT, H_CLOCK_PHASE, H_CLOCK_SENT, JT_CLIENT, JT_CLOCK_BYTE,
+    JT_FRAME_TIME,
 )
 
 # @@DISPATCH@@  (replaced by the generated `dispatch(kind, pp, pc, st, buf, n, sr)`)
@@ -527,7 +528,9 @@ _JACK_SIG = types.int32(types.uint32, types.voidptr)
 def jack_process(nframes, arg):
     """The JACK process callback: ``arg`` is the driver's int64 table (layout ``JT_*``).
 
-    Passes the MIDI input port's events through to the MIDI output port and copies them to the tap
+    Passes the MIDI input port's events through to the MIDI output port, with MIDI clock
+    (``H_CLOCK_OUT`` frames apart, each at its frame; incoming clocks are then not passed on) merged in
+    time order, and copies the input's events to the tap
     (:mod:`livehost.engine.devmidi`), then renders the cycle in
     pieces of at most the engine's block: for each, the MIDI events inside it go to the block's device
     event region at their frame offsets, the planar port buffers are interleaved into the scratch
@@ -557,9 +560,41 @@ def jack_process(nframes, arg):
         obuf = call_p_pu32(get_buffer, t[JT_MIDI_OUT], n)
         if obuf != 0:
             call_void_p(t[JT_MIDI_CLEAR], obuf)
-            for i in range(mcount):
-                if call_i32_ppu32(t[JT_MIDI_GET], t[JT_EVENT], mbuf, i) == 0:
-                    call_i32_pu32pz(t[JT_MIDI_WRITE], obuf, ev[0] & 0xFFFFFFFF, ev[2], ev[1])
+            iv = a[H_CLOCK_OUT]
+            ph = 0.0
+            now = np.int64(0)
+            if iv > 0.0:  # the next clock, from this cycle's start on JACK's frame clock (a cycle this
+                # callback missed does not shift the grid: its clocks are lost, the next ones on time)
+                now = np.int64(call_u32_p(t[JT_FRAME_TIME], t[JT_CLIENT]))
+                last = a[H_CLOCK_LAST]
+                el = (now - np.int64(last)) & 0xFFFFFFFF
+                if last >= 0.0 and el <= 4.0 * a[H_SR]:
+                    ph = a[H_CLOCK_PHASE] - el
+                    if ph < 0.0:
+                        ph -= iv * math.floor(ph / iv)
+            i = np.int64(0)
+            while True:  # thru events and clocks, in time order (JACK refuses them out of order)
+                tt = n
+                if i < mcount:
+                    if call_i32_ppu32(t[JT_MIDI_GET], t[JT_EVENT], mbuf, i) != 0 or ev[1] < 1 or (
+                            iv > 0.0 and peek_u8(ev[2]) == 0xF8):
+                        i += 1
+                        continue
+                    tt = ev[0] & 0xFFFFFFFF
+                if iv > 0.0 and ph < n and np.int64(ph) <= tt:
+                    if call_i32_pu32pz(t[JT_MIDI_WRITE], obuf, np.int64(ph), t[JT_CLOCK_BYTE], 1) == 0:
+                        a[H_CLOCK_SENT] += 1.0
+                    ph += iv
+                    continue
+                if i >= mcount:
+                    break
+                call_i32_pu32pz(t[JT_MIDI_WRITE], obuf, tt, ev[2], ev[1])
+                i += 1
+            if iv > 0.0:
+                a[H_CLOCK_PHASE] = ph  # >= n: every clock before the cycle's end went out
+                a[H_CLOCK_LAST] = now
+            else:
+                a[H_CLOCK_LAST] = -1.0
     # every message also goes to the tap, for the control side (monitor, CC maps, learn, programs, MTS)
     f0 = a[H_FRAMES]
     for i in range(mcount):

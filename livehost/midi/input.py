@@ -32,6 +32,8 @@ log = logging.getLogger("livehost.midi")
 
 NOTE_OFF, NOTE_ON, POLY_PRESSURE, CC, PROGRAM, CHANNEL_PRESSURE, PITCH_BEND = (
     0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0)
+CLOCK_STATUSES = (0xF8, 0xFA, 0xFB, 0xFC)
+"""MIDI clock (24 per quarter note), start, continue, stop: handed to :attr:`MidiRouter.on_clock`."""
 KIND_NAMES = {NOTE_OFF: "note_off", NOTE_ON: "note_on", POLY_PRESSURE: "poly_pressure", CC: "cc",
               PROGRAM: "program", CHANNEL_PRESSURE: "pressure", PITCH_BEND: "bend"}
 
@@ -95,13 +97,16 @@ class MidiRouter:
     is used live, so MIDI learn edits it); synth_id: the synth node MTS retunes; tuning: the synth's
     :class:`~livehost.tuning.Tuning` (None: built from the engine's payload at the first MTS message);
     on_program(n): called for program changes (on the MIDI thread: hand heavy work to another thread);
-    learn: a :class:`MidiLearn` sharing ``config.maps`` (one is made if None); monitor: a :class:`MidiMonitor`.
+    learn: a :class:`MidiLearn` sharing ``config.maps`` (one is made if None); monitor: a :class:`MidiMonitor`;
+    on_clock(status, frame): called for MIDI clock (0xF8) and start/continue/stop (0xFA/0xFB/0xFC) with
+    the engine frame the message arrived at (None when unknown), on the MIDI thread (keep it short).
     """
 
     def __init__(self, engine, config: MidiConfig | None = None, synth_id: str = "synth", tuning=None,
                  on_program: Callable[[int], None] | None = None, learn: MidiLearn | None = None,
-                 monitor: MidiMonitor | None = None):
+                 monitor: MidiMonitor | None = None, on_clock: Callable[[int, int | None], None] | None = None):
         self.engine = engine
+        self.on_clock = on_clock
         self.config = config or MidiConfig()
         self.synth_id = synth_id
         self.tuning = tuning
@@ -139,8 +144,12 @@ class MidiRouter:
         if status == 0xF0:
             self._sysex(msg)
             return
+        if status in CLOCK_STATUSES:
+            if self.on_clock is not None:
+                self.on_clock(status, frame)
+            return
         if status >= 0xF0 or status < 0x80:
-            return  # clock, active sensing, running status fragments: ignored
+            return  # active sensing, song position, running status fragments: ignored
         kind = status & 0xF0
         ch = status & 0x0F
         d1 = msg[1] & 0x7F if len(msg) > 1 else 0
@@ -328,7 +337,7 @@ class MidiInput:
         import rtmidi
 
         mi = rtmidi.MidiIn(self._rtapi, name=self.client_name)
-        mi.ignore_types(sysex=False, timing=True, active_sense=True)
+        mi.ignore_types(sysex=False, timing=False, active_sense=True)  # clock goes to the router's on_clock
         mi.set_callback(self._callback)
         return mi
 

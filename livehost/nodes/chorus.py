@@ -7,7 +7,8 @@ CHORUS = register(
     NodeType(
         name="chorus",
         params=(
-            Param("rate_hz", "Hz", 0.05, 10.0, 0.8, 20.0, doc="LFO rate"),
+            Param("rate_hz", "Hz", 0.05, 10.0, 0.8, 20.0, sync="rate",
+                  doc="LFO rate, or a note division (one cycle each) following the session tempo"),
             Param("delay_ms", "ms", 2.0, 40.0, 12.0, 50.0, doc="centre delay of the voices"),
             Param("depth_ms", "ms", 0.0, 20.0, 3.0, 50.0, doc="delay modulation, peak, either way"),
             Param("voices", choices=("1", "2", "3", "4"), default="2", doc="voices, LFO phases evenly spread"),

@@ -36,6 +36,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from livehost.dsp.division import SYNC_KINDS, division_error, synced_value
+
 
 @dataclass(frozen=True)
 class Param:
@@ -48,6 +50,8 @@ class Param:
     smoothing_ms: one-pole smoothing time constant applied by the engine (0 = steps instantly).
     choices: for enumerated parameters, the allowed strings; stored as their index.
     doc: one line for the UI and the docs.
+    sync: ``"time"`` (a duration in ms) or ``"rate"`` (an LFO rate in Hz) when the parameter may be
+        given as a note division (``"1/8."``) that follows the session tempo; ``""`` when it may not.
     """
 
     name: str
@@ -59,8 +63,13 @@ class Param:
     choices: tuple[str, ...] | None = None
     doc: str = ""
     kind: str = field(default="float")  # "float" | "bool" | "choice"
+    sync: str = ""
 
     def __post_init__(self):
+        if self.sync and (self.sync not in SYNC_KINDS or self.choices is not None
+                          or isinstance(self.default, bool)):
+            raise ValueError(f"parameter {self.name!r}: sync = {self.sync!r} needs a number parameter "
+                             f"and one of {', '.join(SYNC_KINDS)}")
         if self.choices is not None:
             object.__setattr__(self, "kind", "choice")
             object.__setattr__(self, "smoothing_ms", 0.0)
@@ -87,8 +96,18 @@ class Param:
             return bool(x >= 0.5)
         return float(x)
 
-    def check(self, value) -> str | None:
-        """Return None if ``value`` is valid for this parameter, else a short reason (for errors)."""
+    def synced(self, division: str, bpm: float) -> float:
+        """The value (in this parameter's unit, clamped to its range) of note ``division`` at ``bpm``
+        beats per minute; only for a parameter declared with ``sync``."""
+        return synced_value(self.sync, division, bpm, self.lo, self.hi)
+
+    def check(self, value, division_ok: bool = False) -> str | None:
+        """Return None if ``value`` is valid for this parameter, else a short reason (for errors).
+
+        division_ok: a note division string is valid too, for a parameter declared with ``sync``
+        (patches and the session accept one; the engine only ever takes numbers)."""
+        if division_ok and self.sync and isinstance(value, str):
+            return division_error(value)
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 return f"= {value!r} is not one of {', '.join(self.choices)}"
@@ -98,7 +117,8 @@ class Param:
                 return f"= {value!r} must be true or false"
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"= {value!r} must be a number ({self.unit or 'no unit'})"
+            also = " or a note division like \"1/8.\"" if division_ok and self.sync else ""
+            return f"= {value!r} must be a number ({self.unit or 'no unit'}){also}"
         if value != value or not (self.lo <= value <= self.hi):
             return f"= {value!r} is outside {_fmt(self.lo)}..{_fmt(self.hi)}"
         return None

@@ -9,7 +9,8 @@ DELAY = register(
         name="delay",
         params=(
             Param("time_ms", "ms", 1.0, MAX_TIME_MS, 375.0, 100.0,
-                  doc="echo time (glides without clicks when changed)"),
+                  sync="time",
+                  doc="echo time (glides without clicks), or a note division following the session tempo"),
             Param("sync", "", default=False, smoothing_ms=0.0, doc="take the time from bpm and division"),
             Param("bpm", "bpm", 20.0, 400.0, 120.0, 100.0, doc="tempo used when sync is on"),
             Param("division", "", default="1/8d", choices=DIVISIONS,

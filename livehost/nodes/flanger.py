@@ -7,7 +7,8 @@ FLANGER = register(
     NodeType(
         name="flanger",
         params=(
-            Param("rate_hz", "Hz", 0.02, 10.0, 0.25, 20.0, doc="LFO rate"),
+            Param("rate_hz", "Hz", 0.02, 10.0, 0.25, 20.0, sync="rate",
+                  doc="LFO rate, or a note division (one cycle each) following the session tempo"),
             Param("delay_ms", "ms", 0.1, 10.0, 2.5, 50.0, doc="centre delay"),
             Param("depth", "", 0.0, 1.0, 0.8, 20.0, doc="sweep as a fraction of the centre delay, either way"),
             Param("feedback", "", -0.95, 0.95, 0.5, 20.0, doc="delayed output fed back into the delay"),

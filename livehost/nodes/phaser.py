@@ -7,7 +7,8 @@ PHASER = register(
     NodeType(
         name="phaser",
         params=(
-            Param("rate_hz", "Hz", 0.02, 10.0, 0.5, 20.0, doc="LFO rate"),
+            Param("rate_hz", "Hz", 0.02, 10.0, 0.5, 20.0, sync="rate",
+                  doc="LFO rate, or a note division (one cycle each) following the session tempo"),
             Param("centre_hz", "Hz", 50.0, 8000.0, 800.0, 50.0, doc="allpass break frequency at LFO centre"),
             Param("depth_oct", "oct", 0.0, 4.0, 1.5, 50.0, doc="sweep, peak, either way"),
             Param("feedback", "", -0.95, 0.95, 0.3, 20.0, doc="chain output fed back to its input"),

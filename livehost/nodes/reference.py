@@ -50,11 +50,12 @@ def smoothing_text(p: Param) -> str:
 
 def param_info(p: Param) -> dict:
     """One parameter as plain data: name, kind, unit, lo/hi (in ``unit``; null for choices and
-    booleans), default, smoothing_ms, choices, doc."""
+    booleans), default, smoothing_ms, choices, sync (``"time"``/``"rate"`` when a note division
+    following the tempo may be given instead of a number, else null), doc."""
     ranged = p.kind == "float"
     return {"name": p.name, "kind": p.kind, "unit": p.unit, "lo": p.lo if ranged else None,
             "hi": p.hi if ranged else None, "default": p.default, "smoothing_ms": p.smoothing_ms,
-            "choices": list(p.choices) if p.choices else None, "doc": p.doc}
+            "choices": list(p.choices) if p.choices else None, "sync": p.sync or None, "doc": p.doc}
 
 
 def latency_info(nt: NodeType, sr: float = REFERENCE_SR) -> dict | None:
@@ -146,6 +147,9 @@ def markdown(types: list[NodeType]) -> str:
         "  and field. Choices are written as strings, switches as `true`/`false`.",
         "- **smoothing**: the time constant of the one-pole glide the engine applies when the value",
         "  changes (so a sweep never clicks); `steps` means the new value applies at the next block.",
+        "- **tempo sync**: a parameter whose description says \"or a note division\" also takes one, as a",
+        "  string (`time_ms = \"1/8.\"`, `rate_hz = \"1/4t\"`: `.` dotted, `t` triplet): a time is the",
+        "  division's length, a rate one cycle per division, at the session tempo, and follows it.",
         "- `wet` (dry/wet crossfade) and `bypass` (crossfaded) are added by the engine to every node but the",
         "  master; only their defaults differ between types.",
         f"- **latency**: the delay a node adds, at {_num(REFERENCE_SR / 1000)} kHz; the engine delays the node's",

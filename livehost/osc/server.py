@@ -94,7 +94,8 @@ def patch_in_folder(name, folder: Path) -> Path:
 def coerce(p: Param, x) -> tuple[object, bool]:
     """An OSC argument ``x`` as a value of parameter ``p`` (patch units) and whether it was clamped:
     on/off from a number (>= 0.5 is on) or an OSC bool; a choice from its name or index; a number
-    clamped to ``p.lo .. p.hi``. OscError for anything else (a string for a number, NaN, infinity)."""
+    clamped to ``p.lo .. p.hi``; a note division (``"1/8."``) for a parameter declared with ``sync``.
+    OscError for anything else (another string for a number, NaN, infinity)."""
     if p.kind == "bool":
         if isinstance(x, bool):
             return x, False
@@ -111,6 +112,11 @@ def coerce(p: Param, x) -> tuple[object, bool]:
             j = min(len(p.choices) - 1, max(0, i))
             return p.choices[j], i != j
         raise OscError(f"= {x!r} must be one of {', '.join(p.choices)} or its index")
+    if isinstance(x, str) and p.sync:
+        why = p.check(x, division_ok=True)
+        if why:
+            raise OscError(why)
+        return x, False  # a note division: the session follows the tempo with it
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
         raise OscError(f"= {x!r} must be a number ({p.unit or 'no unit'})")
     v = min(p.hi, max(p.lo, float(x)))

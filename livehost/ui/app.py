@@ -460,7 +460,8 @@ class LivehostApp(App):
 
 
 def _parse_value(p, text: str):
-    """A typed value for parameter ``p``: a number, on/off, or one of its choices."""
+    """A typed value for parameter ``p``: a number, on/off, one of its choices, or a note division
+    (``1/8.``) for a parameter that can follow the tempo."""
     t = text.strip()
     if p.kind == "bool":
         if t.lower() in ("on", "true", "yes", "1"):
@@ -470,6 +471,8 @@ def _parse_value(p, text: str):
         raise ValueError(f"'{t}' is not on/off")
     if p.kind == "choice":
         return t
+    if p.sync and "/" in t:
+        return t  # a note division ("1/8."): the session checks it and follows the tempo
     try:
         return float(t.split()[0])
     except (ValueError, IndexError):

@@ -45,8 +45,8 @@ def fmt_value(p, v) -> str:
     """A parameter value for display, with its unit (no exponents: 20000 Hz, 0.707, -12.5 dB)."""
     if p.kind == "bool":
         return "on" if v else "off"
-    if p.kind == "choice":
-        return str(v)
+    if p.kind == "choice" or isinstance(v, str):
+        return str(v)  # a choice, or a note division ("1/8.") following the tempo
     v = float(v)
     if v.is_integer() and abs(v) < 1e7:
         txt = f"{v:.0f}"

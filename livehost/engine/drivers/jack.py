@@ -72,6 +72,7 @@ class JackDriver(ServerWatch):
         mb = engine.max_block
         self.table = np.zeros(L.JT_SIZE, np.int64)
         self.event = np.zeros(3, np.int64)  # jack_midi_event_t: time, size, data pointer
+        self.clock_byte = np.full(1, 0xF8, np.uint8)  # the MIDI clock message (clock out)
         self.lat_table = np.zeros(J.LT_SIZE, np.int64)  # the latency callback's table
         self.lat_range = np.zeros(1, np.int64)  # its jack_latency_range_t scratch
         self.x = np.zeros((mb, self.channels), np.float32)
@@ -128,6 +129,9 @@ class JackDriver(ServerWatch):
         t[L.JT_MIDI_IN] = ports["midi_in"]
         t[L.JT_MIDI_OUT] = ports["midi_out"]
         t[L.JT_XRUNS_SEEN] = int(eng.a[L.H_JACK_XRUNS])
+        t[L.JT_CLOCK_BYTE] = self.clock_byte.ctypes.data
+        t[L.JT_FRAME_TIME] = J.address(lib, "jack_last_frame_time")
+        t[L.JT_CLIENT] = c
         for k in range(self.channels):
             t[L.JT_PORTS + k] = ports[f"in_{k + 1}"]
             t[L.JT_PORTS + L.JT_MAX_PORTS + k] = ports[f"out_{k + 1}"]
