@@ -1,0 +1,167 @@
+"""Live LV2 plugin instances: instantiate, connect, activate off the audio thread; free them later.
+
+An :class:`Instance` owns the float32 memory its ports are connected to (one array, preallocated for
+``max_block`` frames) for its whole life, so the compiled callback can call the plugin's ``run``
+through its function pointer (:func:`livehost.dsp.cptr.call_void_pu32`) with nothing else to set up.
+:meth:`Instance.close` (deactivate + cleanup) is called only once the audio thread can no longer reach
+the instance (see :mod:`livehost.engine.protocol`: the engine releases a node after the callback
+acknowledged a program without it).
+
+Host features: ``urid:map`` and ``urid:unmap`` are Python callbacks (ctypes). Plugins call them while
+they are instantiated (off the audio thread); a plugin that mapped URIs from ``run`` would take the
+GIL on the audio thread, which no plugin of the LV2 examples, MDA or SWH does.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import numpy as np
+
+from livehost.lv2 import world as W
+
+_P = ctypes.c_void_p
+
+
+class _Feature(ctypes.Structure):
+    _fields_ = [("URI", ctypes.c_char_p), ("data", _P)]
+
+
+_MAP_FN = ctypes.CFUNCTYPE(ctypes.c_uint32, _P, ctypes.c_char_p)
+_UNMAP_FN = ctypes.CFUNCTYPE(_P, _P, ctypes.c_uint32)
+
+
+class _UridMap(ctypes.Structure):
+    _fields_ = [("handle", _P), ("map", _MAP_FN)]
+
+
+class _UridUnmap(ctypes.Structure):
+    _fields_ = [("handle", _P), ("unmap", _UNMAP_FN)]
+
+
+class _Descriptor(ctypes.Structure):
+    _fields_ = [("URI", ctypes.c_char_p), ("instantiate", _P), ("connect_port", _P), ("activate", _P),
+                ("run", _P), ("deactivate", _P), ("cleanup", _P), ("extension_data", _P)]
+
+
+class _LilvInstance(ctypes.Structure):
+    _fields_ = [("lv2_descriptor", ctypes.POINTER(_Descriptor)), ("lv2_handle", _P), ("pimpl", _P)]
+
+
+_CONNECT = ctypes.CFUNCTYPE(None, _P, ctypes.c_uint32, _P)
+_HANDLE_FN = ctypes.CFUNCTYPE(None, _P)
+
+_URIDS: dict[bytes, int] = {}
+_NAMES: list[ctypes.Array] = []  # index urid-1: the URI as a C string that lives as long as the process
+_URID_LOCK = threading.Lock()
+
+
+def _map(handle, uri) -> int:
+    with _URID_LOCK:
+        if uri not in _URIDS:
+            _NAMES.append(ctypes.create_string_buffer(uri))
+            _URIDS[uri] = len(_NAMES)
+        return _URIDS[uri]
+
+
+def _unmap(handle, urid) -> int | None:
+    with _URID_LOCK:
+        return ctypes.addressof(_NAMES[urid - 1]) if 0 < urid <= len(_NAMES) else None
+
+
+_MAP = _UridMap(None, _MAP_FN(_map))
+_UNMAP = _UridUnmap(None, _UNMAP_FN(_unmap))
+_FEATURES = (_Feature * 2)(_Feature(W.URID_MAP.encode(), ctypes.cast(ctypes.pointer(_MAP), _P)),
+                           _Feature(W.URID_UNMAP.encode(), ctypes.cast(ctypes.pointer(_UNMAP), _P)))
+_FEATURE_PTRS = (ctypes.POINTER(_Feature) * 3)(ctypes.pointer(_FEATURES[0]), ctypes.pointer(_FEATURES[1]), None)
+
+ALIGN = 16  # floats: each audio buffer starts on a 64-byte boundary
+
+
+class Instance:
+    """One running plugin: ``info`` (a :class:`~livehost.lv2.world.PluginInfo`) instantiated at ``sr`` Hz
+    for blocks of at most ``max_block`` frames, its ports connected to :attr:`mem` (float32), activated.
+
+    Addresses for the kernel: :attr:`handle`, :attr:`run`, :meth:`audio_in` / :meth:`audio_out`
+    (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order).
+    """
+
+    def __init__(self, info: W.PluginInfo, sr: float, max_block: int):
+        if not info.runnable:
+            raise W.Lv2Error(f"LV2 plugin '{info.uri}' cannot run in livehost: {info.why_not}")
+        lib = W.library()
+        self.info = info
+        self.max_block = int(max_block)
+        stride = -(-self.max_block // ALIGN) * ALIGN
+        n_audio = len(info.audio_in) + len(info.audio_out)
+        n_ctl = len(info.controls)
+        self._mem = np.zeros(n_audio * stride + n_ctl + ALIGN, np.float32)
+        off = (-self._mem.ctypes.data // 4) % ALIGN  # first float on a 64-byte boundary
+        self.mem = self._mem[off:off + n_audio * stride + n_ctl]
+        base = self.mem.ctypes.data
+        self._audio_addr = {idx: base + 4 * k * stride
+                            for k, (idx, _s) in enumerate(info.audio_in + info.audio_out)}
+        inputs = [c for c in info.controls if not c.output]
+        outputs = [c for c in info.controls if c.output]
+        ctl0 = n_audio * stride
+        self._ctl_addr = {c.index: base + 4 * (ctl0 + k) for k, c in enumerate(inputs + outputs)}
+        self.ctl = base + 4 * ctl0
+        for k, c in enumerate(inputs):
+            self.mem[ctl0 + k] = np.float32(_start_value(c))
+        self._inst = lib.lilv_plugin_instantiate(W.lilv_plugin(info.uri), float(sr),
+                                                 ctypes.cast(_FEATURE_PTRS, _P))
+        if not self._inst:
+            raise W.Lv2Error(f"LV2 plugin '{info.uri}' failed to instantiate at {sr:g} Hz")
+        li = _LilvInstance.from_address(self._inst)
+        d = li.lv2_descriptor.contents
+        self.handle = int(li.lv2_handle or 0)
+        self.run = int(d.run)
+        connect = _CONNECT(d.connect_port)
+        for idx, addr in {**self._audio_addr, **self._ctl_addr}.items():
+            connect(self.handle, idx, addr)
+        for idx in info.optional_ports:
+            connect(self.handle, idx, None)
+        self._deactivate = d.deactivate
+        if d.activate:
+            _HANDLE_FN(d.activate)(self.handle)
+        self.active = True
+
+    def audio_in(self, k: int) -> int:
+        """Address of the k-th audio input's float32 buffer (``max_block`` frames)."""
+        return self._audio_addr[self.info.audio_in[k][0]]
+
+    def audio_out(self, k: int) -> int:
+        """Address of the k-th audio output's float32 buffer (``max_block`` frames)."""
+        return self._audio_addr[self.info.audio_out[k][0]]
+
+    def control_out(self, port_index: int) -> float:
+        """The value the plugin last wrote to control output ``port_index`` (e.g. its latency, samples)."""
+        return float(np.frombuffer((ctypes.c_float * 1).from_address(self._ctl_addr[port_index]),
+                                   np.float32)[0])
+
+    def set_controls(self, values: list[float]) -> None:
+        """Write the control inputs (port order) from Python (off the audio thread only)."""
+        n = len(self.info.control_inputs)
+        ctl0 = (self.ctl - self.mem.ctypes.data) // 4
+        self.mem[ctl0:ctl0 + n] = np.asarray(values, np.float32)
+
+    def run_python(self, n: int) -> None:
+        """Call ``run(handle, n)`` from Python (a probe off the audio thread, never for live audio)."""
+        ctypes.CFUNCTYPE(None, _P, ctypes.c_uint32)(self.run)(self.handle, int(n))
+
+    def close(self) -> None:
+        """Deactivate and free the plugin (only once no audio thread can call it again)."""
+        if self._inst:
+            if self.active and self._deactivate:
+                _HANDLE_FN(self._deactivate)(self.handle)
+            self.active = False
+            W.library().lilv_instance_free(self._inst)
+            self._inst = None
+
+
+def _start_value(c: W.ControlPort) -> float:
+    """A control input's starting value: its default, else its minimum, else 0."""
+    if c.default is not None:
+        return c.default
+    return c.min if c.min is not None else 0.0
