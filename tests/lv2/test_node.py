@@ -204,3 +204,31 @@ def test_instances_are_freed_only_after_the_audio_thread_moved_on(make_engine):
         t.join()
         eng.running = False
     assert blocks
+
+
+def test_live_edits_reach_the_plugin_through_the_smoothing_path(make_engine):
+    """A gain change while playing glides (the engine's smoothing) and settles on the new value; wet
+    mixes the dry signal back like on any node."""
+    from livehost.engine.drivers.offline import render
+
+    need(AMP)
+    eng = make_engine([("node", "lv2", "amp", {"gain": -6.0}, {"uri": AMP})])
+    lat = eng.latency_report()["graph_latency_samples"]
+    x = noise(3 * 48000 + lat, seed=7)
+    k1, k2 = 375, 750  # blocks of 128 frames: 1 s and 2 s
+
+    def edit(k):
+        if k == k1:
+            eng.set_param("amp", "gain", -12.0)
+        elif k == k2:
+            eng.set_param("amp", "wet", 0.5)
+
+    y = render(eng, len(x), inp=x, on_block=edit)[lat:].astype(np.float64)
+    x = x[:len(y)].astype(np.float64)
+    g6, g12 = 10 ** (-6 / 20), 10 ** (-12 / 20)
+    a, b = k1 * 128, k2 * 128
+    np.testing.assert_allclose(y[a - 4800:a], x[a - 4800:a] * g6, rtol=2.0 ** -22)
+    # the first block after the change is not yet there (smoothed); 0.5 s later it is
+    assert np.all(np.abs(y[a:a + 128]) > np.abs(x[a:a + 128]) * g12 * 1.01)
+    np.testing.assert_allclose(y[b - 4800:b], x[b - 4800:b] * g12, rtol=2.0 ** -22)
+    np.testing.assert_allclose(y[-4800:], x[-4800:] * (0.5 + 0.5 * g12), rtol=1e-6, atol=1e-9)
