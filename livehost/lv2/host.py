@@ -19,6 +19,7 @@ import threading
 
 import numpy as np
 
+from livehost.dsp.lv2 import SEQ_WORDS
 from livehost.lv2 import world as W
 
 _P = ctypes.c_void_p
@@ -70,6 +71,11 @@ def _unmap(handle, urid) -> int | None:
         return ctypes.addressof(_NAMES[urid - 1]) if 0 < urid <= len(_NAMES) else None
 
 
+def urid(uri: str) -> int:
+    """The URID livehost's ``urid:map`` gives ``uri`` (the same number the plugins got)."""
+    return _map(None, uri.encode())
+
+
 _MAP = _UridMap(None, _MAP_FN(_map))
 _UNMAP = _UridUnmap(None, _UNMAP_FN(_unmap))
 _FEATURES = (_Feature * 2)(_Feature(W.URID_MAP.encode(), ctypes.cast(ctypes.pointer(_MAP), _P)),
@@ -84,7 +90,8 @@ class Instance:
     for blocks of at most ``max_block`` frames, its ports connected to :attr:`mem` (float32), activated.
 
     Addresses for the kernel: :attr:`handle`, :attr:`run`, :meth:`audio_in` / :meth:`audio_out`
-    (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order).
+    (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order),
+    :attr:`seq` (the MIDI input's atom sequence, ``SEQ_WORDS`` int64 words; 0 without one).
     """
 
     def __init__(self, info: W.PluginInfo, sr: float, max_block: int):
@@ -122,6 +129,12 @@ class Instance:
             connect(self.handle, idx, addr)
         for idx in info.optional_ports:
             connect(self.handle, idx, None)
+        self.seq = 0
+        if info.midi_in:  # an empty atom sequence until the kernel writes a block's events
+            self._seq = np.zeros(SEQ_WORDS, np.int64)
+            self._seq[0] = 8 | (urid(W.ATOM_SEQUENCE) << 32)
+            self.seq = self._seq.ctypes.data
+            connect(self.handle, info.midi_in[0][0], self.seq)
         self._deactivate = d.deactivate
         if d.activate:
             _HANDLE_FN(d.activate)(self.handle)

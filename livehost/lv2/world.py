@@ -26,6 +26,8 @@ PPROPS = "http://lv2plug.in/ns/ext/port-props#"
 URID_MAP = "http://lv2plug.in/ns/ext/urid#map"
 URID_UNMAP = "http://lv2plug.in/ns/ext/urid#unmap"
 
+ATOM_SEQUENCE = ATOM + "Sequence"
+
 #: features livehost provides: the URID map/unmap (called at instantiate time, see livehost.lv2.host)
 #: and properties it meets by construction (separate input and output buffers, real-time run)
 PROVIDED = frozenset({
@@ -277,18 +279,20 @@ def _describe(plug) -> PluginInfo:
             if midi and kind in ("atom", "event"):
                 (info.midi_out if out else info.midi_in).append((i, sym))
             info.other_ports.append((i, sym, kind))
-            if prop(port, LV2 + "connectionOptional"):
+            if midi and kind == "atom" and not out and len(info.midi_in) == 1:
+                pass  # the MIDI input: livehost writes the block's events to it as an atom sequence
+            elif prop(port, LV2 + "connectionOptional"):
                 info.optional_ports.append(i)
             else:
                 problems.append(f"port '{sym}' is a{'n' if kind[0] in 'aeiou' else ''} {kind} port "
-                                f"(livehost connects audio and control ports only)")
+                                f"(livehost connects audio, control and one MIDI input port only)")
     missing = [f for f in info.required_features if f not in PROVIDED]
     if missing:
         problems.insert(0, "needs host feature" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
     if not info.audio_out:
         problems.append("has no audio output")
-    elif not info.audio_in:
-        problems.append("has no audio input (instruments and generators are not supported yet)")
+    elif not info.audio_in and not info.midi_in:
+        problems.append("has neither audio nor MIDI input (generators are not supported yet)")
     if problems:
         info.runnable = False
         info.why_not = "; ".join(problems)

@@ -6,7 +6,9 @@ plugin's control inputs, by LV2 symbol: range, default and unit from the plugin;
 integer and enumerated ports step (no smoothing); the others are smoothed like any parameter and
 reach the plugin once per block. Its ``init`` instantiates, connects and activates the plugin off the
 audio thread (one instance per channel for a mono plugin); its ``release`` deactivates and frees it
-once the engine has retired the node. A plugin's latency port feeds the node's latency.
+once the engine has retired the node. A plugin's latency port feeds the node's latency. A plugin with a
+MIDI input takes the block's MIDI events (an instrument, with no audio input, plays over the signal it
+is given).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import functools
 import itertools
 import threading
 
-from livehost.dsp.lv2 import (I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, INST_W, S_INST, S_NCTL, S_NIN, S_NINST,
-                              S_NOUT, S_RUN, S_TOKEN, STATE_SIZE, lv2_process, lv2_state_size)
+from livehost.dsp.lv2 import (I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, INST_W, S_INST, S_MIDI,
+                              S_MIDI_TYPE, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE, S_SEQ_WORDS, S_TOKEN,
+                              SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
 from livehost.lv2 import world as W
-from livehost.lv2.host import Instance
+from livehost.lv2.host import Instance, urid
 from livehost.nodes.declare import NodeType, Param, register
 
 RESERVED = ("wet", "bypass", "type", "id", "uri")  #: symbols renamed ``<symbol>_port`` (patch keys)
@@ -84,15 +87,21 @@ def _init_for(info: W.PluginInfo):
         st[S_NIN] = min(2, len(info.audio_in))
         st[S_NOUT] = min(2, len(info.audio_out))
         st[S_NCTL] = len(info.control_inputs)
+        if info.midi_in:
+            st[S_MIDI] = 1.0
+            st[S_SEQ_TYPE] = urid(W.ATOM_SEQUENCE)
+            st[S_MIDI_TYPE] = urid(W.MIDI_EVENT)
+            st[S_SEQ_WORDS] = SEQ_WORDS
         for k, inst in enumerate(insts):
             b = S_INST + k * INST_W
             nin, nout = int(st[S_NIN]), int(st[S_NOUT])
             st[b + I_HANDLE] = inst.handle
-            st[b + I_IN0] = inst.audio_in(0)
+            st[b + I_IN0] = inst.audio_in(0) if nin > 0 else 0.0
             st[b + I_IN1] = inst.audio_in(1) if nin > 1 else 0.0
             st[b + I_OUT0] = inst.audio_out(0)
             st[b + I_OUT1] = inst.audio_out(1) if nout > 1 else 0.0
             st[b + I_CTL] = inst.ctl
+            st[b + I_SEQ] = inst.seq
     return init
 
 
@@ -141,7 +150,7 @@ def _specialized(uri: str) -> NodeType:
     params = tuple(port_param(c) for c in info.control_inputs)
     return NodeType(
         name="lv2", params=params, kernel=lv2_process, state_size=lv2_state_size, init=_init_for(info),
-        reset_from=STATE_SIZE, latency=_latency_for(info, params), options=("uri",),
+        reset_from=STATE_SIZE, latency=_latency_for(info, params), options=("uri",), midi=bool(info.midi_in),
         release=release, category="plugin", doc=f"LV2 plugin {info.name} ({info.uri}).")
 
 
