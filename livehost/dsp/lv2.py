@@ -14,9 +14,11 @@ head every MIDI-consuming node has (:mod:`livehost.dsp.midi_events`), then:
 - ``st[S_MIDI]``: 1 when the plugin takes MIDI (an atom sequence input), with ``st[S_SEQ_TYPE]`` and
   ``st[S_MIDI_TYPE]`` the URIDs of ``atom:Sequence`` and ``midi:MidiEvent`` and ``st[S_SEQ_WORDS]`` the
   sequence buffer's capacity in 8-byte words
+- ``st[S_NATOM_OUT]``: atom output ports per instance
 - per instance ``k`` at ``S_INST + k * INST_W``: handle, input 0, input 1, output 0, output 1 (float32
-  buffers of ``max_block`` frames), the control inputs (``S_NCTL`` contiguous float32) and the MIDI
-  sequence buffer
+  buffers of ``max_block`` frames), the control inputs (``S_NCTL`` contiguous float32), the MIDI
+  sequence buffer, and a table of ``(address, word)`` int64 pairs: each atom output's header, which the
+  host sets to its capacity before every ``run`` (other atom inputs hold an empty sequence)
 
 The control values are the engine's smoothed parameters at the end of the block (LV2 control ports
 are read once per ``run``). A plugin with one input on a stereo chain gets the mid signal (L+R)/2; one
@@ -35,14 +37,13 @@ from livehost.dsp.cptr import call_void_pu32, f32_ptr, i64_ptr
 from livehost.dsp.midi_events import MIDI_COUNT, MIDI_EV, MIDI_HEAD, MIDI_W, PANIC_STATUS
 from livehost.dsp.rt import rt_jit
 
-S_RUN, S_NINST, S_NIN, S_NOUT, S_NCTL, S_TOKEN, S_MIDI, S_SEQ_TYPE, S_MIDI_TYPE, S_SEQ_WORDS = (
-    MIDI_HEAD + k for k in range(10))
+S_RUN, S_NINST, S_NIN, S_NOUT, S_NCTL, S_TOKEN, S_MIDI, S_SEQ_TYPE, S_MIDI_TYPE, S_SEQ_WORDS, S_NATOM_OUT = (
+    MIDI_HEAD + k for k in range(11))
 S_INST = MIDI_HEAD + 12
 INST_W = 8
-I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_CTL, I_SEQ = range(7)
+I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_CTL, I_SEQ, I_ATOM_OUT = range(INST_W)
 STATE_SIZE = S_INST + 2 * INST_W
-SEQ_EVENTS = 256 + 32  #: events one block's sequence holds: the engine's block events and a panic's 32
-SEQ_WORDS = 2 + 3 * SEQ_EVENTS  #: 8-byte words of a sequence buffer: header, 3 per 3-byte event
+SEQ_WORDS = 1024  #: 8-byte words of every atom port buffer (8 KiB): a sequence's header, then 3 per event
 
 
 @rt_jit(inline="always")
@@ -93,6 +94,11 @@ def lv2_process(pp, pc, st, buf, n, sr):
             ctl = carray(f32_ptr(np.int64(st[b + I_CTL])), (nctl,))
             for j in range(nctl):
                 ctl[j] = np.float32(pc[j])
+        na = int(st[S_NATOM_OUT])
+        if na > 0:
+            tab = carray(i64_ptr(np.int64(st[b + I_ATOM_OUT])), (2 * na,))
+            for j in range(na):
+                carray(i64_ptr(tab[2 * j]), (1,))[0] = tab[2 * j + 1]
         if st[S_MIDI] != 0.0:
             words = int(st[S_SEQ_WORDS])
             write_sequence(st, carray(i64_ptr(np.int64(st[b + I_SEQ])), (words,)), (words - 2) // 3)

@@ -78,9 +78,34 @@ def urid(uri: str) -> int:
 
 _MAP = _UridMap(None, _MAP_FN(_map))
 _UNMAP = _UridUnmap(None, _UNMAP_FN(_unmap))
-_FEATURES = (_Feature * 2)(_Feature(W.URID_MAP.encode(), ctypes.cast(ctypes.pointer(_MAP), _P)),
-                           _Feature(W.URID_UNMAP.encode(), ctypes.cast(ctypes.pointer(_UNMAP), _P)))
-_FEATURE_PTRS = (ctypes.POINTER(_Feature) * 3)(ctypes.pointer(_FEATURES[0]), ctypes.pointer(_FEATURES[1]), None)
+
+
+class _Option(ctypes.Structure):
+    _fields_ = [("context", ctypes.c_uint32), ("subject", ctypes.c_uint32), ("key", ctypes.c_uint32),
+                ("size", ctypes.c_uint32), ("type", ctypes.c_uint32), ("value", _P)]
+
+
+class _Features:
+    """The feature array one instance is made with (kept alive as long as the instance): URID map and
+    unmap, ``options`` (``bufsz:minBlockLength`` 1, ``maxBlockLength`` and ``nominalBlockLength`` the
+    engine's block in frames, ``sequenceSize`` in bytes, ``param:sampleRate`` in Hz) and
+    ``bufsz:boundedBlockLength`` (no data)."""
+
+    def __init__(self, sr: float, max_block: int, seq_bytes: int):
+        ints = {"minBlockLength": 1, "maxBlockLength": max_block, "nominalBlockLength": max_block,
+                "sequenceSize": seq_bytes}
+        self._vals = [ctypes.c_int32(v) for v in ints.values()] + [ctypes.c_float(sr)]
+        keys = [W.BUFSZ + k for k in ints] + ["http://lv2plug.in/ns/ext/parameters#sampleRate"]
+        types_ = [W.ATOM + "Int"] * len(ints) + [W.ATOM + "Float"]
+        self._opts = (_Option * (len(keys) + 1))(*[
+            _Option(0, 0, urid(k), 4, urid(t), ctypes.cast(ctypes.pointer(v), _P))
+            for k, t, v in zip(keys, types_, self._vals)])  # the last entry stays zero: the end
+        feats = [(W.URID_MAP, ctypes.cast(ctypes.pointer(_MAP), _P)),
+                 (W.URID_UNMAP, ctypes.cast(ctypes.pointer(_UNMAP), _P)),
+                 (W.OPTIONS, ctypes.cast(self._opts, _P)), (W.BUFSZ + "boundedBlockLength", None)]
+        self._feats = (_Feature * len(feats))(*[_Feature(u.encode(), d) for u, d in feats])
+        self.array = (ctypes.POINTER(_Feature) * (len(feats) + 1))(
+            *[ctypes.pointer(self._feats[k]) for k in range(len(feats))], None)
 
 ALIGN = 16  # floats: each audio buffer starts on a 64-byte boundary
 
@@ -91,7 +116,8 @@ class Instance:
 
     Addresses for the kernel: :attr:`handle`, :attr:`run`, :meth:`audio_in` / :meth:`audio_out`
     (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order),
-    :attr:`seq` (the MIDI input's atom sequence, ``SEQ_WORDS`` int64 words; 0 without one).
+    :attr:`seq` (the MIDI input's atom sequence, ``SEQ_WORDS`` int64 words; 0 without one),
+    :attr:`atom_reset` (the ``(address, header word)`` pairs of the atom outputs).
     """
 
     def __init__(self, info: W.PluginInfo, sr: float, max_block: int):
@@ -116,8 +142,9 @@ class Instance:
         self.ctl = base + 4 * ctl0
         for k, c in enumerate(inputs):
             self.mem[ctl0 + k] = np.float32(_start_value(c))
+        self._features = _Features(float(sr), self.max_block, 8 * SEQ_WORDS)
         self._inst = lib.lilv_plugin_instantiate(W.lilv_plugin(info.uri), float(sr),
-                                                 ctypes.cast(_FEATURE_PTRS, _P))
+                                                 ctypes.cast(self._features.array, _P))
         if not self._inst:
             raise W.Lv2Error(f"LV2 plugin '{info.uri}' failed to instantiate at {sr:g} Hz")
         li = _LilvInstance.from_address(self._inst)
@@ -129,12 +156,27 @@ class Instance:
             connect(self.handle, idx, addr)
         for idx in info.optional_ports:
             connect(self.handle, idx, None)
+        # atom ports: inputs hold an empty sequence (the MIDI input's is rewritten by the kernel every
+        # block); outputs get their capacity back before every run, from the table the kernel reads
+        ports = info.atom_in + info.atom_out
+        self._atoms = np.zeros((max(1, len(ports)), SEQ_WORDS), np.int64)
+        empty = 8 | (urid(W.ATOM_SEQUENCE) << 32)
+        capacity = (8 * SEQ_WORDS - 8) | (urid(W.ATOM + "Chunk") << 32)
+        self._reset = np.zeros(max(2, 2 * len(info.atom_out)), np.int64)
         self.seq = 0
-        if info.midi_in:  # an empty atom sequence until the kernel writes a block's events
-            self._seq = np.zeros(SEQ_WORDS, np.int64)
-            self._seq[0] = 8 | (urid(W.ATOM_SEQUENCE) << 32)
-            self.seq = self._seq.ctypes.data
-            connect(self.handle, info.midi_in[0][0], self.seq)
+        midi = info.midi_in[0][0] if info.midi_in else None
+        for k, (idx, _sym) in enumerate(ports):
+            addr = self._atoms[k].ctypes.data
+            if k < len(info.atom_in):
+                self._atoms[k, 0] = empty
+                if idx == midi:
+                    self.seq = addr
+            else:
+                j = k - len(info.atom_in)
+                self._atoms[k, 0] = capacity
+                self._reset[2 * j:2 * j + 2] = (addr, capacity)
+            connect(self.handle, idx, addr)
+        self.atom_reset = self._reset.ctypes.data
         self._deactivate = d.deactivate
         if d.activate:
             _HANDLE_FN(d.activate)(self.handle)

@@ -25,13 +25,16 @@ UNITS = "http://lv2plug.in/ns/extensions/units#"
 PPROPS = "http://lv2plug.in/ns/ext/port-props#"
 URID_MAP = "http://lv2plug.in/ns/ext/urid#map"
 URID_UNMAP = "http://lv2plug.in/ns/ext/urid#unmap"
+OPTIONS = "http://lv2plug.in/ns/ext/options#options"
+BUFSZ = "http://lv2plug.in/ns/ext/buf-size#"
 
 ATOM_SEQUENCE = ATOM + "Sequence"
 
-#: features livehost provides: the URID map/unmap (called at instantiate time, see livehost.lv2.host)
-#: and properties it meets by construction (separate input and output buffers, real-time run)
+#: features livehost provides: the URID map/unmap (called at instantiate time, see livehost.lv2.host),
+#: options (block lengths, sample rate, atom buffer size) and properties it meets by construction
+#: (separate input and output buffers, blocks never longer than the engine's, a real-time run)
 PROVIDED = frozenset({
-    URID_MAP, URID_UNMAP,
+    URID_MAP, URID_UNMAP, OPTIONS, BUFSZ + "boundedBlockLength",
     LV2 + "hardRTCapable", LV2 + "inPlaceBroken", LV2 + "isLive",
 })
 
@@ -85,8 +88,10 @@ class PluginInfo:
     controls: list  # ControlPort, inputs and outputs in port order
     latency_port: int | None  # index of the control output reporting latency (samples)
     required_features: list
-    optional_ports: list  # indices of other ports (atom, CV, event) marked connectionOptional
-    other_ports: list  # [(index, symbol, kind)] ports livehost does not connect (atom, CV, event)
+    optional_ports: list  # indices of other ports (CV, event) marked connectionOptional: left unconnected
+    other_ports: list  # [(index, symbol, kind)] ports that are neither audio nor control (atom, CV, event)
+    atom_in: list = field(default_factory=list)  # [(index, symbol)] atom inputs (an empty sequence, or MIDI)
+    atom_out: list = field(default_factory=list)  # [(index, symbol)] atom outputs (read by nobody yet)
     runnable: bool = True
     why_not: str = ""
 
@@ -243,7 +248,7 @@ def _describe(plug) -> PluginInfo:
         uri=_str(lib.lilv_plugin_get_uri(plug)), name=name,
         plugin_class=_str(lib.lilv_plugin_class_get_label(cls)) if cls else "",
         audio_in=[], audio_out=[], midi_in=[], midi_out=[], controls=[], latency_port=None,
-        required_features=[], optional_ports=[], other_ports=[])
+        required_features=[], optional_ports=[], other_ports=[], atom_in=[], atom_out=[])
     if lib.lilv_plugin_has_latency(plug):
         info.latency_port = int(lib.lilv_plugin_get_latency_port_index(plug))
     req = lib.lilv_plugin_get_required_features(plug)
@@ -279,13 +284,13 @@ def _describe(plug) -> PluginInfo:
             if midi and kind in ("atom", "event"):
                 (info.midi_out if out else info.midi_in).append((i, sym))
             info.other_ports.append((i, sym, kind))
-            if midi and kind == "atom" and not out and len(info.midi_in) == 1:
-                pass  # the MIDI input: livehost writes the block's events to it as an atom sequence
+            if kind == "atom":  # connected: the first MIDI input gets the block's events, others stay empty
+                (info.atom_out if out else info.atom_in).append((i, sym))
             elif prop(port, LV2 + "connectionOptional"):
                 info.optional_ports.append(i)
             else:
                 problems.append(f"port '{sym}' is a{'n' if kind[0] in 'aeiou' else ''} {kind} port "
-                                f"(livehost connects audio, control and one MIDI input port only)")
+                                f"(livehost connects audio, control and atom ports)")
     missing = [f for f in info.required_features if f not in PROVIDED]
     if missing:
         problems.insert(0, "needs host feature" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))

@@ -17,9 +17,9 @@ import functools
 import itertools
 import threading
 
-from livehost.dsp.lv2 import (I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, INST_W, S_INST, S_MIDI,
-                              S_MIDI_TYPE, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE, S_SEQ_WORDS, S_TOKEN,
-                              SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
+from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, INST_W, S_INST,
+                              S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE,
+                              S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
 from livehost.lv2 import world as W
 from livehost.lv2.host import Instance, urid
 from livehost.nodes.declare import NodeType, Param, register
@@ -87,6 +87,7 @@ def _init_for(info: W.PluginInfo):
         st[S_NIN] = min(2, len(info.audio_in))
         st[S_NOUT] = min(2, len(info.audio_out))
         st[S_NCTL] = len(info.control_inputs)
+        st[S_NATOM_OUT] = len(info.atom_out)
         if info.midi_in:
             st[S_MIDI] = 1.0
             st[S_SEQ_TYPE] = urid(W.ATOM_SEQUENCE)
@@ -102,6 +103,7 @@ def _init_for(info: W.PluginInfo):
             st[b + I_OUT1] = inst.audio_out(1) if nout > 1 else 0.0
             st[b + I_CTL] = inst.ctl
             st[b + I_SEQ] = inst.seq
+            st[b + I_ATOM_OUT] = inst.atom_reset
     return init
 
 

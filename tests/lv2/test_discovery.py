@@ -72,7 +72,7 @@ def test_unrunnable_plugins_say_why():
     fifths = ps.get("http://lv2plug.in/plugins/eg-fifths")
     if fifths is None:
         pytest.skip("eg-fifths not installed")
-    assert not fifths.runnable and "atom port" in fifths.why_not
+    assert not fifths.runnable and fifths.why_not == "has no audio output"  # a MIDI effect
     assert fifths.midi_in and fifths.midi_out
     sampler = ps.get("http://lv2plug.in/plugins/eg-sampler")
     if sampler is not None:
@@ -85,3 +85,25 @@ def test_search_and_unknown_uri():
     with pytest.raises(world.Lv2Error, match="no LV2 plugin 'http://lv2plug.in/plugins/eg-ampp' is installed "
                                              r"\(did you mean 'http://lv2plug.in/plugins/eg-amp'\?\)"):
         world.plugin("http://lv2plug.in/plugins/eg-ampp")
+
+
+def test_the_options_livehost_provides_read_back():
+    """The ``options`` feature an instance is made with: block lengths (frames), atom buffer size
+    (bytes), sample rate (Hz), each keyed and typed by URIDs that unmap to their URIs."""
+    import ctypes
+
+    from livehost.lv2 import host
+
+    f = host._Features(44100.0, 256, 8192)
+    got = {}
+    for o in f._opts:
+        if o.key == 0:
+            break
+        key = ctypes.string_at(host._unmap(None, o.key)).decode()
+        typ = ctypes.string_at(host._unmap(None, o.type)).decode()
+        c = ctypes.c_float if typ.endswith("#Float") else ctypes.c_int32
+        got[key.rsplit("#", 1)[1]] = (typ.rsplit("#", 1)[1], c.from_address(o.value).value)
+    assert got == {"minBlockLength": ("Int", 1), "maxBlockLength": ("Int", 256), "nominalBlockLength": ("Int", 256),
+                   "sequenceSize": ("Int", 8192), "sampleRate": ("Float", 44100.0)}
+    uris = [ctypes.string_at(f.array[k].contents.URI).decode() for k in range(4)]
+    assert set(uris) <= world.PROVIDED and not f.array[4]

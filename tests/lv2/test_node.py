@@ -232,3 +232,16 @@ def test_live_edits_reach_the_plugin_through_the_smoothing_path(make_engine):
     assert np.all(np.abs(y[a:a + 128]) > np.abs(x[a:a + 128]) * g12 * 1.01)
     np.testing.assert_allclose(y[b - 4800:b], x[b - 4800:b] * g12, rtol=2.0 ** -22)
     np.testing.assert_allclose(y[-4800:], x[-4800:] * (0.5 + 0.5 * g12), rtol=1e-6, atol=1e-9)
+
+
+def test_a_plugin_with_atom_ports_runs(make_engine):
+    """eg-scope has an atom input (UI messages: an empty sequence here) and an atom output (its notify
+    port, given its capacity back before every run); its audio passes through unchanged."""
+    scope = "http://lv2plug.in/plugins/eg-scope#Stereo"
+    need(scope)
+    info = world.plugin(scope)
+    assert info.runnable and info.atom_in and info.atom_out
+    eng = make_engine([("node", "lv2", "scope", {}, {"uri": scope})])
+    x = noise(48000, seed=9)
+    y, lat = render_offline(eng, x)
+    np.testing.assert_array_equal(y[lat:], x)
