@@ -361,7 +361,7 @@ def cmd_plugins(args) -> int:
 
     found = world.search(args.search)
     if args.json:
-        print(json.dumps([p.to_json() for p in found], indent=1))
+        print(json.dumps([{**p.to_json(), "presets": list(world.presets(p.uri))} for p in found], indent=1))
         return 0
     for p in found:
         ports = f"audio {len(p.audio_in)} in / {len(p.audio_out)} out"
@@ -378,6 +378,10 @@ def cmd_plugins(args) -> int:
             kind = "out" if c.output else ("toggle" if c.toggled else "enum" if c.enumeration
                                            else "int" if c.integer else "in")
             print(f"    {c.symbol:<16} {kind:<6} {lo}..{hi}{d} {c.unit}".rstrip())
+        names = list(world.presets(p.uri))
+        if names:
+            more = f", ... ({len(names)} in all)" if len(names) > 6 else ""
+            print(f"  presets: {', '.join(names[:6])}{more}")
     print(f"{len(found)} plugins" + (f" matching '{args.search}'" if args.search else ""), file=sys.stderr)
     return 0
 

@@ -503,7 +503,8 @@ def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
     try:
         return resolve(nt, options), options
     except LivehostError as e:
-        k = next((k for k in nt.options if k in options), nt.options[0] if nt.options else "type")
+        k = getattr(e, "option", None) or next((k for k in nt.options if k in options),
+                                                nt.options[0] if nt.options else "type")
         shown = f" = {options[k]!r}:" if k in options else ""
         ctx.fail(ep + (k,), f"{nid}.{k}", f"{shown} {e}".strip())
 

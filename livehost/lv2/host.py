@@ -107,6 +107,33 @@ class _Features:
         self.array = (ctypes.POINTER(_Feature) * (len(feats) + 1))(
             *[ctypes.pointer(self._feats[k]) for k in range(len(feats))], None)
 
+_SET_VALUE = ctypes.CFUNCTYPE(None, ctypes.c_char_p, _P, _P, ctypes.c_uint32, ctypes.c_uint32)
+
+
+def preset_values(uri: str, preset: str) -> dict[str, float]:
+    """The control port values (symbol -> value in the port's unit) preset ``preset`` (label or URI)
+    of plugin ``uri`` sets; Lv2Error if the plugin has no such preset. (A preset's other state is not
+    applied.)"""
+    lib = W.library()
+    node = W.uri_node(W.preset_uri(uri, preset))
+    state = lib.lilv_state_new_from_world(W.world(), ctypes.cast(ctypes.pointer(_MAP), _P), node)
+    if not state:
+        raise W.Lv2Error(f"preset '{preset}' of plugin '{uri}' cannot be read")
+    out: dict[str, float] = {}
+    float_t, double_t, int_t = (urid(W.ATOM + t) for t in ("Float", "Double", "Int"))
+
+    def take(symbol, _user, value, size, type_):
+        kind = {float_t: ctypes.c_float, double_t: ctypes.c_double, int_t: ctypes.c_int32}.get(type_)
+        if kind is not None and value and size >= ctypes.sizeof(kind):
+            out[symbol.decode()] = float(kind.from_address(value).value)
+
+    try:
+        lib.lilv_state_emit_port_values(state, _SET_VALUE(take), None)
+    finally:
+        lib.lilv_state_free(state)
+    return out
+
+
 ALIGN = 16  # floats: each audio buffer starts on a 64-byte boundary
 
 

@@ -50,6 +50,8 @@ UNIT_SYMBOLS = {
 class Lv2Error(LivehostError):
     """LV2 is unavailable (no liblilv), or a plugin is unknown or cannot be run: one line."""
 
+    option: str | None = None  #: the node option at fault when it is not ``uri`` (``preset``)
+
 
 @dataclass
 class ControlPort:
@@ -145,6 +147,9 @@ def library():
         "lilv_nodes_begin": (P, [P]), "lilv_nodes_is_end": (B, [P, P]), "lilv_nodes_get": (P, [P, P]),
         "lilv_nodes_next": (P, [P, P]), "lilv_world_get": (P, [P, P, P, P]),
         "lilv_plugin_instantiate": (P, [P, D, P]), "lilv_instance_free": (None, [P]),
+        "lilv_plugin_get_related": (P, [P, P]), "lilv_world_load_resource": (ctypes.c_int, [P, P]),
+        "lilv_state_new_from_world": (P, [P, P, P]), "lilv_state_free": (None, [P]),
+        "lilv_state_emit_port_values": (None, [P, P, P]),
     }
     for fn, (res, args) in sigs.items():
         f = getattr(lib, fn)
@@ -340,6 +345,45 @@ def lilv_plugin(uri: str):
     if not p:
         raise Lv2Error(f"no LV2 plugin '{uri}' is installed")
     return p
+
+
+PSET = "http://lv2plug.in/ns/ext/presets#"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_PRESETS: dict[str, dict[str, str]] = {}
+
+
+def presets(uri: str) -> dict[str, str]:
+    """The presets of plugin ``uri``: label -> preset URI (label order); {} if it has none."""
+    if uri not in _PRESETS:
+        lib = library()
+        w = world()
+        related = lib.lilv_plugin_get_related(lilv_plugin(uri), uri_node(PSET + "Preset"))
+        found = {}
+        if related:
+            it = lib.lilv_nodes_begin(related)
+            while not lib.lilv_nodes_is_end(related, it):
+                node = lib.lilv_nodes_get(related, it)
+                lib.lilv_world_load_resource(w, node)
+                label = lib.lilv_world_get(w, node, uri_node(RDFS_LABEL), None)
+                found[_str(label) if label else _str(node)] = _str(node)
+                if label:
+                    lib.lilv_node_free(label)
+                it = lib.lilv_nodes_next(related, it)
+            lib.lilv_nodes_free(related)
+        _PRESETS[uri] = dict(sorted(found.items()))
+    return _PRESETS[uri]
+
+
+def preset_uri(uri: str, preset: str) -> str:
+    """The URI of plugin ``uri``'s preset named ``preset`` (its label or its URI); Lv2Error if none."""
+    found = presets(uri)
+    if preset in found:
+        return found[preset]
+    if preset in found.values():
+        return preset
+    close = difflib.get_close_matches(preset, list(found), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else (" (it has none)" if not found else "")
+    raise Lv2Error(f"plugin '{uri}' has no preset '{preset}'{hint}")
 
 
 def search(text: str | None) -> list[PluginInfo]:

@@ -21,10 +21,11 @@ from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0,
                               S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE,
                               S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
 from livehost.lv2 import world as W
-from livehost.lv2.host import Instance, urid
+from livehost.lv2.host import Instance, preset_values, urid
 from livehost.nodes.declare import NodeType, Param, register
 
-RESERVED = ("wet", "bypass", "type", "id", "uri")  #: symbols renamed ``<symbol>_port`` (patch keys)
+OPTIONS = ("uri", "preset")  #: the node's settings that are not parameters
+RESERVED = ("wet", "bypass", "type", "id") + OPTIONS  #: symbols renamed ``<symbol>_port`` (patch keys)
 UNBOUNDED = 1e9  #: the range given to a port with no minimum or maximum
 RATE_REF = 48000.0  #: sample rate (Hz) at which ranges of ``lv2:sampleRate`` ports are declared
 PROBE_BLOCK = 64
@@ -39,9 +40,12 @@ def param_name(c: W.ControlPort) -> str:
     return f"{c.symbol}_port" if c.symbol in RESERVED else c.symbol
 
 
-def port_param(c: W.ControlPort) -> Param:
-    """The declared parameter for a control input port (range, default and unit from the plugin)."""
+def port_param(c: W.ControlPort, preset: float | None = None) -> Param:
+    """The declared parameter for a control input port (range, default and unit from the plugin; the
+    default is ``preset`` when a preset gives the port a value)."""
     start = c.default if c.default is not None else (c.min if c.min is not None else 0.0)
+    if preset is not None:
+        start = preset
     doc = c.name
     if c.scale_points:
         doc += " (" + ", ".join(f"{v:g} = {label}" for v, label in c.scale_points) + ")"
@@ -145,24 +149,33 @@ def _latency_for(info: W.PluginInfo, params: tuple[Param, ...]):
 
 
 @functools.lru_cache(maxsize=None)
-def _specialized(uri: str) -> NodeType:
+def _specialized(uri: str, preset: str | None) -> NodeType:
     info = W.plugin(uri)
     if not info.runnable:
         raise W.Lv2Error(f"cannot run in livehost: {info.why_not}")
-    params = tuple(port_param(c) for c in info.control_inputs)
+    values = {}
+    if preset is not None:
+        try:
+            values = preset_values(uri, preset)
+        except W.Lv2Error as e:
+            e.option = "preset"
+            raise
+    params = tuple(port_param(c, values.get(c.symbol)) for c in info.control_inputs)
     return NodeType(
         name="lv2", params=params, kernel=lv2_process, state_size=lv2_state_size, init=_init_for(info),
-        reset_from=STATE_SIZE, latency=_latency_for(info, params), options=("uri",), midi=bool(info.midi_in),
-        release=release, category="plugin", doc=f"LV2 plugin {info.name} ({info.uri}).")
+        reset_from=STATE_SIZE, latency=_latency_for(info, params), options=OPTIONS, midi=bool(info.midi_in),
+        release=release, category="plugin",
+        doc=f"LV2 plugin {info.name} ({info.uri})" + (f", preset {preset}." if preset else "."))
 
 
 def specialize(options: dict) -> NodeType:
-    """The node type of the LV2 plugin ``options["uri"]``: Lv2Error (one line) if it is not installed
-    or cannot run in livehost."""
+    """The node type of the LV2 plugin ``options["uri"]``, its parameters' defaults from the preset
+    ``options["preset"]`` (a label or URI) if given: Lv2Error (one line) if the plugin is not installed,
+    cannot run in livehost, or has no such preset."""
     uri = options.get("uri")
     if not isinstance(uri, str) or not uri:
         raise W.Lv2Error("needs uri = \"...\" (an installed LV2 plugin; see livehost plugins)")
-    return _specialized(uri)
+    return _specialized(uri, options.get("preset") or None)
 
 
 LV2_NODE = register(
@@ -172,10 +185,11 @@ LV2_NODE = register(
         kernel=lv2_process,
         state_size=lv2_state_size,
         reset_from=STATE_SIZE,
-        options=("uri",),
+        options=OPTIONS,
         specialize=specialize,
         category="plugin",
-        doc="An installed LV2 plugin: uri = \"...\" names it (livehost plugins lists them); its control "
-            "inputs are its parameters, by LV2 symbol; its latency port, if any, is its latency.",
+        doc="An installed LV2 plugin: uri = \"...\" names it (livehost plugins lists them), preset = \"...\" "
+            "optionally sets its defaults; its control inputs are its parameters, by LV2 symbol; its latency "
+            "port, if any, is its latency.",
     )
 )

@@ -245,3 +245,38 @@ def test_a_plugin_with_atom_ports_runs(make_engine):
     x = noise(48000, seed=9)
     y, lat = render_offline(eng, x)
     np.testing.assert_array_equal(y[lat:], x)
+
+
+JX10 = "http://drobilla.net/plugins/mda/JX10"
+
+
+def ttl_preset(path, preset_uri):
+    """symbol -> value of a preset, read straight from its Turtle file (not through lilv)."""
+    import re
+
+    text = open(path).read()
+    body = text[text.index(f"<{preset_uri}>"):]
+    body = body[:body.index(" .\n")]
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r'lv2:symbol "(\w+)" ;\s*pset:value (-?[\d.eE+-]+)', body)}
+
+
+def test_a_preset_sets_the_defaults_and_the_patch_overrides_them(tmp_path):
+    need(JX10)
+    ttl = "/usr/lib/lv2/mda.lv2/JX10-presets.ttl"
+    if not os.path.exists(ttl):
+        pytest.skip("mda-lv2's JX10 presets are not where Debian puts them")
+    want = ttl_preset(ttl, world.presets(JX10)["Pizzicato"])
+    assert len(want) > 10
+    text = f'[[chain]]\ntype = "lv2"\nid = "jx"\nuri = "{JX10}"\npreset = "Pizzicato"\nvcf_freq = 0.9\n'
+    p = loads(text, "x.toml")
+    nt = resolve(LV2_NODE, p.chain[0].options)
+    got = {q.name: q.default for q in nt.params}
+    for sym, v in want.items():
+        assert abs(got[sym] - v) <= 1e-7 * max(1.0, abs(v)), sym
+    assert got["vcf_freq"] == pytest.approx(want["vcf_freq"]) and p.chain[0].values == {"vcf_freq": 0.9}
+    assert 'preset = "Pizzicato"' in dumps(p)
+    with pytest.raises(PatchError) as e:
+        loads(text.replace("Pizzicato", "Pizicato"), "x.toml")
+    assert str(e.value) == (f"x.toml:5: jx.preset = 'Pizicato': plugin '{JX10}' has no preset 'Pizicato' "
+                            "(did you mean 'Pizzicato'?)")
