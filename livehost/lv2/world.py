@@ -301,8 +301,7 @@ def _describe(plug) -> PluginInfo:
         problems.insert(0, "needs host feature" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
     if not info.audio_out:
         problems.append("has no audio output")
-    elif not info.audio_in and not info.midi_in:
-        problems.append("has neither audio nor MIDI input (generators are not supported yet)")
+
     if problems:
         info.runnable = False
         info.why_not = "; ".join(problems)

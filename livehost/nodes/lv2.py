@@ -56,7 +56,7 @@ def port_param(c: W.ControlPort, preset: float | None = None) -> Param:
     hi = c.max * scale if c.max is not None else UNBOUNDED
     if lo > hi:
         lo, hi = hi, lo
-    start = min(max(start * scale, lo), hi)
+    start = min(max(start, lo), hi)  # lv2:sampleRate scales the bounds; plugins give the default in Hz
     if c.sample_rate:
         doc += f" (range at {RATE_REF:g} Hz)"
     steps = c.integer or c.enumeration

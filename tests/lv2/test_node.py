@@ -280,3 +280,24 @@ def test_a_preset_sets_the_defaults_and_the_patch_overrides_them(tmp_path):
         loads(text.replace("Pizzicato", "Pizicato"), "x.toml")
     assert str(e.value) == (f"x.toml:5: jx.preset = 'Pizicato': plugin '{JX10}' has no preset 'Pizicato' "
                             "(did you mean 'Pizzicato'?)")
+
+
+def test_a_generator_plays_over_the_signal(make_engine):
+    """swh analogueOsc has no input: its tone at ``freq`` Hz is added to the chain's signal (silence here)
+    on both channels, at the node's wet level. Its freq port is lv2:sampleRate: range in Hz at 48 kHz,
+    the default as the plugin gives it (440 Hz)."""
+    osc = "http://plugin.org.uk/swh-plugins/analogueOsc"
+    need(osc)
+    freq = {p.name: p for p in resolve(LV2_NODE, {"uri": osc}).params}["freq"]
+    assert freq.default == 440.0 and freq.hi == pytest.approx(0.499 * 48000) and freq.unit == "Hz"
+    outs = []
+    for wet in (1.0, 0.5):
+        eng = make_engine([("node", "lv2", "osc", {"freq": 1000.0, "wave": 1.0, "wet": wet}, {"uri": osc})])
+        y, lat = render_offline(eng, np.zeros((9600, 2), np.float32))
+        outs.append(y[lat + 4800:lat + 9600].astype(np.float64))
+    full, half = outs
+    spec = np.abs(np.fft.rfft(full * np.hanning(len(full))[:, None], axis=0))
+    bins = np.fft.rfftfreq(len(full), 1 / 48000)
+    assert list(bins[np.argmax(spec, axis=0)]) == [1000.0, 1000.0]
+    assert np.abs(full).max() > 0.1 and np.array_equal(full[:, 0], full[:, 1])
+    np.testing.assert_allclose(half, 0.5 * full, rtol=1e-6, atol=1e-9)
