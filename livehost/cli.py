@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--markdown", action="store_true", help="print docs/nodes.md")
     p.set_defaults(func=cmd_nodes)
 
+    p = sub.add_parser("plugins", help="installed LV2 plugins: ports, ranges, latency port, whether livehost runs them")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--search", default=None, metavar="TEXT", help="only plugins whose URI, name or class contains TEXT")
+    p.set_defaults(func=cmd_plugins)
+
     _optional_parsers(sub)
     return ap
 
@@ -352,6 +357,37 @@ def cmd_nodes(args) -> int:
         sys.stdout.write(ref.markdown(types))
     else:
         sys.stdout.write(ref.text(types))
+    return 0
+
+
+def cmd_plugins(args) -> int:
+    """``livehost plugins [--json] [--search TEXT]``: the installed LV2 plugins, read through liblilv."""
+    from livehost.lv2 import world
+
+    found = world.search(args.search)
+    if args.json:
+        print(json.dumps([{**p.to_json(), "presets": list(world.presets(p.uri))} for p in found], indent=1))
+        return 0
+    for p in found:
+        ports = f"audio {len(p.audio_in)} in / {len(p.audio_out)} out"
+        if p.midi_in or p.midi_out:
+            ports += f", MIDI {len(p.midi_in)} in / {len(p.midi_out)} out"
+        if p.latency_port is not None:
+            ports += f", latency port {p.latency_port}"
+        print(f"{p.uri}\n  {p.name} [{p.plugin_class}]; {ports}; "
+              + ("runs in livehost" if p.runnable else f"cannot run: {p.why_not}"))
+        for c in p.controls:
+            lo = "?" if c.min is None else f"{c.min:g}"
+            hi = "?" if c.max is None else f"{c.max:g}"
+            d = "" if c.default is None else f" default {c.default:g}"
+            kind = "out" if c.output else ("toggle" if c.toggled else "enum" if c.enumeration
+                                           else "int" if c.integer else "in")
+            print(f"    {c.symbol:<16} {kind:<6} {lo}..{hi}{d} {c.unit}".rstrip())
+        names = list(world.presets(p.uri))
+        if names:
+            more = f", ... ({len(names)} in all)" if len(names) > 6 else ""
+            print(f"  presets: {', '.join(names[:6])}{more}")
+    print(f"{len(found)} plugins" + (f" matching '{args.search}'" if args.search else ""), file=sys.stderr)
     return 0
 
 

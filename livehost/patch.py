@@ -40,7 +40,7 @@ else:  # Python 3.10: the same parser as the tomli package (a dependency there)
 from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
 from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
-from livehost.nodes.declare import Param, all_params, suggest
+from livehost.nodes.declare import Param, all_params, resolve, suggest
 from livehost.patch_midi import MidiConfigError, parse_midi_section
 from livehost.tempo import BPM_MAX, BPM_MIN, DEFAULT_BPM
 from livehost.tuning import tuning_from_keys
@@ -56,11 +56,13 @@ ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
 @dataclass
 class NodeSpec:
-    """A node in a patch: its type, id and parameter values (patch units)."""
+    """A node in a patch: its type, id, parameter values (patch units) and the type's non-parameter
+    options (an ``lv2`` node's ``uri``)."""
 
     type: str
     id: str
     values: dict
+    options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -109,11 +111,15 @@ def resolve_divisions(values: dict, node_type, bpm: float) -> dict:
     declared with ``sync``) replaced by its number at ``bpm`` beats per minute."""
     out = dict(values)
     for k, v in values.items():
-        if isinstance(v, str):
-            q = node_type.param(k)
-            if q.sync:
-                out[k] = q.synced(v, bpm)
+        if isinstance(v, str) and _syncable(node_type, k):
+            out[k] = node_type.param(k).synced(v, bpm)
     return out
+
+
+def _syncable(node_type, name: str) -> bool:
+    """Whether ``node_type`` declares ``name`` as a parameter that takes note divisions (a plugin node's
+    parameters come from its plugin, not the generic type: never)."""
+    return any(q.name == name and q.sync for q in node_type.params)
 
 
 def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
@@ -126,7 +132,7 @@ def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
         for it in items:
             if isinstance(it, NodeSpec):
                 nt = reg[it.type]
-                out.update({(it.id, k): v for k, v in it.values.items() if isinstance(v, str) and nt.param(k).sync})
+                out.update({(it.id, k): v for k, v in it.values.items() if isinstance(v, str) and _syncable(nt, k)})
             else:
                 for _, chain in it.branches:
                     walk_specs(chain)
@@ -166,7 +172,8 @@ def _engine_items(items: list, bpm: float) -> list:
     out = []
     for it in items:
         if isinstance(it, NodeSpec):
-            out.append(("node", it.type, it.id, resolve_divisions(it.values, reg[it.type], bpm)))
+            out.append(("node", it.type, it.id, resolve_divisions(it.values, reg[it.type], bpm))
+                       + ((dict(it.options),) if it.options else ()))
         else:
             out.append(("layer", it.id, dict(it.values), [(g, _engine_items(ch, bpm)) for g, ch in it.branches]))
     return out
@@ -350,7 +357,7 @@ def node_types(p: Patch) -> dict:
     def walk_specs(items):
         for it in items:
             if isinstance(it, NodeSpec):
-                out[it.id] = reg[it.type]
+                out[it.id] = resolve(reg[it.type], it.options)
             else:
                 for _, chain in it.branches:
                     walk_specs(chain)
@@ -563,11 +570,30 @@ def _validate_chain(ctx: _Ctx, chain: list, fpath: tuple, ids: set, depth: int) 
                 built.append((float(g), _validate_chain(ctx, sub, bp + ("chain",), ids, depth + 1)))
             out.append(LayerSpec(nid, values, built))
         else:
-            params = list(all_params(reg[t]))
-            values = _validate_values(ctx, {k: v for k, v in entry.items() if k not in ("type", "id")}, ep,
-                                      f"{nid}", params, ())
-            out.append(NodeSpec(t, nid, values))
+            nt, options = _node_type(ctx, reg[t], entry, ep, nid)
+            params = list(all_params(nt))
+            values = _validate_values(ctx, {k: v for k, v in entry.items() if k not in ("type", "id") + nt.options},
+                                      ep, f"{nid}", params, ())
+            out.append(NodeSpec(t, nid, values, options))
     return out
+
+
+def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
+    """The concrete node type of a chain entry and its options (strings; an ``lv2`` node's ``uri``)."""
+    options = {}
+    for k in nt.options:
+        if k in entry:
+            v = entry[k]
+            if not isinstance(v, str) or not v:
+                ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r} must be a string")
+            options[k] = v
+    try:
+        return resolve(nt, options), options
+    except LivehostError as e:
+        k = getattr(e, "option", None) or next((k for k in nt.options if k in options),
+                                                nt.options[0] if nt.options else "type")
+        shown = f" = {options[k]!r}:" if k in options else ""
+        ctx.fail(ep + (k,), f"{nid}.{k}", f"{shown} {e}".strip())
 
 
 # ---- saving -------------------------------------------------------------------------------------
@@ -590,7 +616,7 @@ def _chain_dicts(items: list) -> list:
     out = []
     for it in items:
         if isinstance(it, NodeSpec):
-            out.append({"type": it.type, "id": it.id, **it.values})
+            out.append({"type": it.type, "id": it.id, **it.options, **it.values})
         else:
             out.append({"type": "layer", "id": it.id, **it.values,
                         "branches": [{"gain_db": g, "chain": _chain_dicts(ch)} for g, ch in it.branches]})

@@ -6,7 +6,8 @@ The order, lowest first (a module takes the level of the longest name below that
 
     0  livehost (the package), livehost.errors, livehost.paths   errors and where files live
     1  livehost.dsp, livehost.tuning, livehost.audiofile,        kernels, pitch maths, audio files,
-       livehost.tempo                                            the session tempo and tap tempo
+       livehost.tempo, livehost.lv2                              the session tempo and tap tempo, LV2
+                                                                 plugins (liblilv discovery, instances)
     2  livehost.nodes                                            node declarations (read dsp)
     3  livehost.engine                                           arena, graph, compiled callback, drivers
     4  livehost.patch, livehost.patch_midi, livehost.ml,         the patch format (its [midi] section);
@@ -32,7 +33,7 @@ PKG = Path(__file__).resolve().parents[1] / "livehost"
 
 LEVELS = (
     ("livehost", "livehost.errors", "livehost.paths"),
-    ("livehost.dsp", "livehost.tuning", "livehost.audiofile", "livehost.tempo"),
+    ("livehost.dsp", "livehost.tuning", "livehost.audiofile", "livehost.tempo", "livehost.lv2"),
     ("livehost.nodes",),
     ("livehost.engine",),
     ("livehost.patch", "livehost.patch_midi", "livehost.ml", "livehost.presets"),

@@ -59,6 +59,17 @@ def call_void_p(typingctx, fn, p):
 
 
 @intrinsic
+def call_void_pu32(typingctx, fn, p, x):
+    """``void fn(void* p, uint32_t x)`` (e.g. an LV2 plugin's ``run(handle, sample_count)``)."""
+    def cg(ctx, b, sig, args):
+        f, pp, xx = args
+        fty = ir.FunctionType(ir.VoidType(), [_I8P, _I32])
+        b.call(b.inttoptr(f, fty.as_pointer()), [_ptr(b, pp), b.trunc(xx, _I32)])
+        return ctx.get_dummy_value()
+    return types.void(types.int64, types.int64, types.int64), cg
+
+
+@intrinsic
 def call_i32_ppu32(typingctx, fn, p, q, x):
     """``int fn(void* p, void* q, uint32_t x)`` (e.g. ``jack_midi_event_get(&event, buffer, i)``),
     sign-extended."""

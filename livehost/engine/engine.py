@@ -28,7 +28,7 @@ from livehost.engine.codegen import compiled, kind_of
 from livehost.engine.graph import LAYER_PARAMS, Block, Branch, Layer, Node, compile_program, find, walk
 from livehost.errors import LivehostError
 from livehost.nodes import load_all
-from livehost.nodes.declare import NodeType, suggest
+from livehost.nodes.declare import NodeType, resolve, suggest
 
 DEFAULT_HEAP_SLOTS = 1 << 30  # 8 GiB of address space reserved; only what nodes use becomes memory
 
@@ -69,7 +69,8 @@ class Engine:
         self._ids = itertools.count(1)
         self._pending: list[tuple] = []  # (action, item, info) waiting for a fade to finish
         self._retired: list[tuple[int, object]] = []  # (generation that dropped it, item) not yet freed
-        self._max_lat: dict[str, int] = {}  # node type -> the most latency it can have (samples)
+        self._max_lat: dict[int, int] = {}  # id(node type) -> the most latency it can have (samples)
+        self._made: list[Node] | None = None  # during a build: nodes holding resources outside the arena
         self.master = self._make_node("master", "master", {}, fade_in=False)
         self.a[L.H_MASTER_P] = self.master.pbase
         self.a[L.H_MASTER_NP] = len(self.master.params)
@@ -117,7 +118,10 @@ class Engine:
 
     def _make_node(self, type_name: str, node_id: str, values: dict, fade_in: bool,
                    payload: np.ndarray | None = None, options: dict | None = None) -> Node:
-        nt = self.types[type_name]
+        try:
+            nt = resolve(self.types[type_name], options)
+        except LivehostError as e:
+            raise EngineError(f"{node_id}: {e}") from None
         node = Node(node_id, nt, {}, payload=payload, options=dict(options or {}))
         params = node.params
         for p in params:
@@ -138,6 +142,8 @@ class Engine:
         st = self.a[node.sbase:node.sbase + node.ssize]
         if nt.init is not None:
             nt.init(st[:max(base, 1)], self.sr, self.max_block)
+            if nt.release is not None and self._made is not None:
+                self._made.append(node)
         if payload is not None:
             st[base:base + payload.size] = payload
         node.kind = kind_of(type_name)
@@ -185,6 +191,8 @@ class Engine:
                     self.arena.free(b.cbase, b.csize)
             self.arena.free(item.pbase, 4 * len(item.params))
         else:
+            if item.type.release is not None:  # the audio thread no longer reaches it (see reclaim)
+                item.type.release(self.a[item.sbase:item.sbase + item.ssize])
             self.arena.free(item.pbase, 4 * len(item.params))
             self.arena.free(item.sbase, item.ssize)
         if item.cbase:
@@ -199,13 +207,13 @@ class Engine:
         cache = self._max_lat
         if not nt.compensated:
             return 0
-        if nt.name not in cache:
+        if id(nt) not in cache:
             base = {p.name: p.default for p in nt.params}
             ends = [(p.name, x) for p in nt.params if p.kind == "float" for x in (p.lo, p.hi)]
             ends += [(p.name, x) for p in nt.params if p.kind == "choice" for x in p.choices]
             probes = [base] + [{**base, name: x} for name, x in ends]
-            cache[nt.name] = max(int(nt.latency(v, self.sr)) for v in probes)
-        return cache[nt.name]
+            cache[id(nt)] = max(int(nt.latency(v, self.sr)) for v in probes)
+        return cache[id(nt)]
 
     def _most_latency(self, chain: list) -> int:
         """The most latency ``chain`` can reach with the nodes it holds (samples)."""
@@ -354,17 +362,22 @@ class Engine:
             # the new graph goes into fresh memory while the old one plays on; all or nothing
             mark, slots = self.arena.mark(), list(self._slots)
             fade = self.started
+            self._made = []
             try:
                 new_sources = [self._make_node(t, i, v, fade, payload=p, options=o) for t, i, v, p, o in sources]
                 new_chain = self._build_chain(chain_spec, fade)
             except ArenaFull as e:
+                self._unmake()
                 self.arena.rollback(mark)
                 self._slots = slots
                 raise EngineError(f"not enough engine memory for this patch ({e})") from None
             except BaseException:
+                self._unmake()
                 self.arena.rollback(mark)
                 self._slots = slots
                 raise
+            finally:
+                self._made = None
             old = self.chain + self.sources  # pending edits are inside it: they go with it
             self._pending = []
             self.input_mode = input_mode
@@ -377,6 +390,11 @@ class Engine:
                 if p.name in master_values or p.name not in ("wet", "bypass", "mute"):
                     self.set_param("master", p.name, master_values.get(p.name, p.default))
             self.publish(retire=old)
+
+    def _unmake(self) -> None:
+        """Release what the nodes of a failed build took outside the arena (they were never published)."""
+        for node in self._made or []:
+            node.type.release(self.a[node.sbase:node.sbase + node.ssize])
 
     def _check_values(self, node_id: str, params, values: dict) -> None:
         by_name = {p.name: p for p in params}
@@ -392,9 +410,11 @@ class Engine:
         out = []
         for item in spec:
             if item[0] == "node":
-                _, type_name, node_id, values = item
+                _, type_name, node_id, values = item[:4]
+                options = item[4] if len(item) > 4 else None
                 self.node_type(type_name)
-                out.append(self._make_node(type_name, node_id or self._new_id(type_name), values, fade))
+                out.append(self._make_node(type_name, node_id or self._new_id(type_name), values, fade,
+                                           options=options))
             else:
                 _, layer_id, values, branches = item
                 built = [(g, self._build_chain(ch, fade)) for g, ch in branches]
@@ -478,14 +498,17 @@ class Engine:
         self.set_param(node_id, "bypass", bool(on))
 
     def add_node(self, type_name: str, values: dict | None = None, index: int | None = None,
-                 layer: str | None = None, branch: int = 0, node_id: str | None = None) -> str:
-        """Insert a node (faded in) at ``index`` of the main chain or of ``layer``'s ``branch``; its id."""
+                 layer: str | None = None, branch: int = 0, node_id: str | None = None,
+                 options: dict | None = None) -> str:
+        """Insert a node (faded in) at ``index`` of the main chain or of ``layer``'s ``branch``; its id.
+        ``options``: the type's non-parameter settings (an ``lv2`` node's ``uri``)."""
         with self.lock:
             self.node_type(type_name)
             target = self._container(layer, branch)
             if node_id is not None:
                 self._check_free_id(node_id)
-            node = self._make_node(type_name, node_id or self._new_id(type_name), dict(values or {}), self.started)
+            node = self._make_node(type_name, node_id or self._new_id(type_name), dict(values or {}), self.started,
+                                   options=options)
             target.insert(len(target) if index is None else index, node)
             self.publish()
             return node.id

@@ -136,7 +136,8 @@ def _specs(items: list) -> list:
     for it in items:
         if isinstance(it, Node):
             vals = {q.name: it.values[q.name] for q in it.params if it.values[q.name] != q.default}
-            out.append(NodeSpec(it.type.name, it.id, vals))
+            out.append(NodeSpec(it.type.name, it.id, vals, {k: it.options[k] for k in it.type.options
+                                                             if k in it.options}))
         elif isinstance(it, Layer):
             vals = {k: v for k, v in it.values.items() if v != {"wet": 1.0, "bypass": False}[k]}
             out.append(LayerSpec(it.id, vals, [(b.gain_db, _specs(b.chain)) for b in it.branches]))

@@ -154,6 +154,12 @@ class NodeType:
     source: True for sources (file player, synth, generator): they write, not transform.
     midi: True for nodes that receive MIDI events (at the head of their state; see above).
     doc: one line for the UI and docs.
+    options: names of settings a patch gives that are not parameters (strings, e.g. an LV2 ``uri``).
+    specialize: for a generic type whose parameters depend on its options (``lv2``): ``(options) ->
+        NodeType``, the concrete type of one node (same name and kernel); raises LivehostError (one
+        line) for options it cannot take. None for ordinary types.
+    release: ``(st) -> None`` frees what ``init`` took outside the arena (an LV2 instance); called once
+        the audio thread can no longer reach the node (or when a build is rolled back).
     """
 
     name: str
@@ -169,6 +175,9 @@ class NodeType:
     midi: bool = False
     doc: str = ""
     category: str = "effect"
+    options: tuple[str, ...] = ()
+    specialize: Callable[[dict], "NodeType"] | None = None
+    release: Callable | None = None
 
     def param(self, name: str) -> Param:
         """The declared parameter ``name`` (engine-wide ``wet``/``bypass`` included); KeyError if absent."""
@@ -176,6 +185,11 @@ class NodeType:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+
+def resolve(nt: NodeType, options: dict | None = None) -> NodeType:
+    """The concrete type of a node of type ``nt`` with ``options`` (``nt`` itself unless it specializes)."""
+    return nt.specialize(dict(options or {})) if nt.specialize is not None else nt
 
 
 def common_params(nt: NodeType) -> tuple[Param, ...]:

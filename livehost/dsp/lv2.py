@@ -1,0 +1,137 @@
+"""The LV2 node's kernel: float64 block -> the plugin's float32 ports -> ``run`` -> back.
+
+The plugin instances (made, connected and activated off the audio thread by :mod:`livehost.lv2.host`)
+own their port memory for as long as the node lives; their addresses sit in the node's state as
+constants (exact in a float64: user-space addresses are below 2**53). The state starts with the MIDI
+head every MIDI-consuming node has (:mod:`livehost.dsp.midi_events`), then:
+
+- ``st[S_RUN]``: the plugin's ``run(handle, sample_count)`` function pointer
+- ``st[S_NINST]``: 1 (the plugin takes the stereo pair, or mono in/out on both channels) or 2 (a mono
+  plugin, one instance per channel)
+- ``st[S_NIN]``, ``st[S_NOUT]``: audio inputs and outputs used per instance (0, 1 or 2 inputs; 1 or 2
+  outputs)
+- ``st[S_NCTL]``: control inputs (the node's own parameters, in declaration order)
+- ``st[S_MIDI]``: 1 when the plugin takes MIDI (an atom sequence input), with ``st[S_SEQ_TYPE]`` and
+  ``st[S_MIDI_TYPE]`` the URIDs of ``atom:Sequence`` and ``midi:MidiEvent`` and ``st[S_SEQ_WORDS]`` the
+  sequence buffer's capacity in 8-byte words
+- ``st[S_NATOM_OUT]``: atom output ports per instance
+- per instance ``k`` at ``S_INST + k * INST_W``: handle, input 0, input 1, output 0, output 1 (float32
+  buffers of ``max_block`` frames), the control inputs (``S_NCTL`` contiguous float32), the MIDI
+  sequence buffer, and a table of ``(address, word)`` int64 pairs: each atom output's header, which the
+  host sets to its capacity before every ``run`` (other atom inputs hold an empty sequence)
+
+The control values are the engine's smoothed parameters at the end of the block (LV2 control ports
+are read once per ``run``). A plugin with one input on a stereo chain gets the mid signal (L+R)/2; one
+output goes to both channels. A plugin with no audio input (an instrument) adds its output to the
+signal it is given. The block's MIDI events go to the plugin as an atom sequence (frame time stamps:
+``LV2_Atom_Event`` = int64 frames, uint32 size, uint32 type, the message bytes padded to 8); the
+engine's panic becomes All Notes Off and All Sound Off on every channel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import carray
+
+from livehost.dsp.cptr import call_void_pu32, f32_ptr, i64_ptr
+from livehost.dsp.midi_events import MIDI_COUNT, MIDI_EV, MIDI_HEAD, MIDI_W, PANIC_STATUS
+from livehost.dsp.rt import rt_jit
+
+S_RUN, S_NINST, S_NIN, S_NOUT, S_NCTL, S_TOKEN, S_MIDI, S_SEQ_TYPE, S_MIDI_TYPE, S_SEQ_WORDS, S_NATOM_OUT = (
+    MIDI_HEAD + k for k in range(11))
+S_INST = MIDI_HEAD + 12
+INST_W = 8
+I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_CTL, I_SEQ, I_ATOM_OUT = range(INST_W)
+STATE_SIZE = S_INST + 2 * INST_W
+SEQ_WORDS = 1024  #: 8-byte words of every atom port buffer (8 KiB): a sequence's header, then 3 per event
+
+
+@rt_jit(inline="always")
+def _put_event(seq, k, frame, midi_type, status, d1, d2):
+    """Event ``k`` of the sequence at ``seq`` (int64 words): time, size/type, the bytes."""
+    size = 2 if (status & 0xF0) == 0xC0 or (status & 0xF0) == 0xD0 else 3
+    w = 2 + 3 * k
+    seq[w] = frame
+    seq[w + 1] = size | (midi_type << 32)
+    seq[w + 2] = (status & 0xFF) | ((d1 & 0x7F) << 8) | ((d2 & 0x7F) << 16)
+
+
+@rt_jit
+def write_sequence(st, seq, cap_events):
+    """Write this block's MIDI events (the state's head) into the atom sequence ``seq``; returns the count."""
+    seq_type = np.int64(st[S_SEQ_TYPE])
+    midi_type = np.int64(st[S_MIDI_TYPE])
+    k = 0
+    for e in range(int(st[MIDI_COUNT])):
+        b = MIDI_EV + MIDI_W * e
+        frame = np.int64(st[b])
+        status = np.int64(st[b + 1])
+        if status == PANIC_STATUS:
+            for ch in range(16):
+                for cc in (123, 120):  # all notes off, all sound off
+                    if k < cap_events:
+                        _put_event(seq, k, frame, midi_type, 0xB0 | ch, cc, 0)
+                        k += 1
+        elif status >= 0x80 and status < 0xF0 and k < cap_events:
+            _put_event(seq, k, frame, midi_type, status, np.int64(st[b + 2]), np.int64(st[b + 3]))
+            k += 1
+    seq[0] = (8 + 24 * k) | (seq_type << 32)  # atom size (body: unit, pad, events), type
+    seq[1] = 0  # unit 0: time stamps in frames; pad
+    return k
+
+
+@rt_jit
+def lv2_process(pp, pc, st, buf, n, sr):
+    """Run the node's plugin instance(s) over ``buf[:, :n]`` in place (see the module docstring)."""
+    run = np.int64(st[S_RUN])
+    ninst = int(st[S_NINST])
+    nin = int(st[S_NIN])
+    nout = int(st[S_NOUT])
+    nctl = int(st[S_NCTL])
+    for k in range(ninst):
+        b = S_INST + k * INST_W
+        if nctl > 0:
+            ctl = carray(f32_ptr(np.int64(st[b + I_CTL])), (nctl,))
+            for j in range(nctl):
+                ctl[j] = np.float32(pc[j])
+        na = int(st[S_NATOM_OUT])
+        if na > 0:
+            tab = carray(i64_ptr(np.int64(st[b + I_ATOM_OUT])), (2 * na,))
+            for j in range(na):
+                carray(i64_ptr(tab[2 * j]), (1,))[0] = tab[2 * j + 1]
+        if st[S_MIDI] != 0.0:
+            words = int(st[S_SEQ_WORDS])
+            write_sequence(st, carray(i64_ptr(np.int64(st[b + I_SEQ])), (words,)), (words - 2) // 3)
+        if nin > 0:
+            x0 = carray(f32_ptr(np.int64(st[b + I_IN0])), (n,))
+            if ninst == 2:
+                for i in range(n):
+                    x0[i] = np.float32(buf[k, i])
+            elif nin == 1:
+                for i in range(n):
+                    x0[i] = np.float32(0.5 * (buf[0, i] + buf[1, i]))
+            else:
+                x1 = carray(f32_ptr(np.int64(st[b + I_IN1])), (n,))
+                for i in range(n):
+                    x0[i] = np.float32(buf[0, i])
+                    x1[i] = np.float32(buf[1, i])
+        call_void_pu32(run, np.int64(st[b + I_HANDLE]), n)
+        y0 = carray(f32_ptr(np.int64(st[b + I_OUT0])), (n,))
+        if ninst == 2:
+            for i in range(n):
+                buf[k, i] = np.float64(y0[i])
+            continue
+        y1 = carray(f32_ptr(np.int64(st[b + I_OUT1 if nout > 1 else b + I_OUT0])), (n,))
+        if nin == 0:  # an instrument: played over the signal it is given
+            for i in range(n):
+                buf[0, i] += np.float64(y0[i])
+                buf[1, i] += np.float64(y1[i])
+        else:
+            for i in range(n):
+                buf[0, i] = np.float64(y0[i])
+                buf[1, i] = np.float64(y1[i])
+
+
+def lv2_state_size(sr: float, max_block: int) -> int:
+    """Float64 slots of an LV2 node's state (the MIDI head and the constants above)."""
+    return STATE_SIZE

@@ -1,0 +1,249 @@
+"""Live LV2 plugin instances: instantiate, connect, activate off the audio thread; free them later.
+
+An :class:`Instance` owns the float32 memory its ports are connected to (one array, preallocated for
+``max_block`` frames) for its whole life, so the compiled callback can call the plugin's ``run``
+through its function pointer (:func:`livehost.dsp.cptr.call_void_pu32`) with nothing else to set up.
+:meth:`Instance.close` (deactivate + cleanup) is called only once the audio thread can no longer reach
+the instance (see :mod:`livehost.engine.protocol`: the engine releases a node after the callback
+acknowledged a program without it).
+
+Host features: ``urid:map`` and ``urid:unmap`` are Python callbacks (ctypes). Plugins call them while
+they are instantiated (off the audio thread); a plugin that mapped URIs from ``run`` would take the
+GIL on the audio thread, which no plugin of the LV2 examples, MDA or SWH does.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import numpy as np
+
+from livehost.dsp.lv2 import SEQ_WORDS
+from livehost.lv2 import world as W
+
+_P = ctypes.c_void_p
+
+
+class _Feature(ctypes.Structure):
+    _fields_ = [("URI", ctypes.c_char_p), ("data", _P)]
+
+
+_MAP_FN = ctypes.CFUNCTYPE(ctypes.c_uint32, _P, ctypes.c_char_p)
+_UNMAP_FN = ctypes.CFUNCTYPE(_P, _P, ctypes.c_uint32)
+
+
+class _UridMap(ctypes.Structure):
+    _fields_ = [("handle", _P), ("map", _MAP_FN)]
+
+
+class _UridUnmap(ctypes.Structure):
+    _fields_ = [("handle", _P), ("unmap", _UNMAP_FN)]
+
+
+class _Descriptor(ctypes.Structure):
+    _fields_ = [("URI", ctypes.c_char_p), ("instantiate", _P), ("connect_port", _P), ("activate", _P),
+                ("run", _P), ("deactivate", _P), ("cleanup", _P), ("extension_data", _P)]
+
+
+class _LilvInstance(ctypes.Structure):
+    _fields_ = [("lv2_descriptor", ctypes.POINTER(_Descriptor)), ("lv2_handle", _P), ("pimpl", _P)]
+
+
+_CONNECT = ctypes.CFUNCTYPE(None, _P, ctypes.c_uint32, _P)
+_HANDLE_FN = ctypes.CFUNCTYPE(None, _P)
+
+_URIDS: dict[bytes, int] = {}
+_NAMES: list[ctypes.Array] = []  # index urid-1: the URI as a C string that lives as long as the process
+_URID_LOCK = threading.Lock()
+
+
+def _map(handle, uri) -> int:
+    with _URID_LOCK:
+        if uri not in _URIDS:
+            _NAMES.append(ctypes.create_string_buffer(uri))
+            _URIDS[uri] = len(_NAMES)
+        return _URIDS[uri]
+
+
+def _unmap(handle, urid) -> int | None:
+    with _URID_LOCK:
+        return ctypes.addressof(_NAMES[urid - 1]) if 0 < urid <= len(_NAMES) else None
+
+
+def urid(uri: str) -> int:
+    """The URID livehost's ``urid:map`` gives ``uri`` (the same number the plugins got)."""
+    return _map(None, uri.encode())
+
+
+_MAP = _UridMap(None, _MAP_FN(_map))
+_UNMAP = _UridUnmap(None, _UNMAP_FN(_unmap))
+
+
+class _Option(ctypes.Structure):
+    _fields_ = [("context", ctypes.c_uint32), ("subject", ctypes.c_uint32), ("key", ctypes.c_uint32),
+                ("size", ctypes.c_uint32), ("type", ctypes.c_uint32), ("value", _P)]
+
+
+class _Features:
+    """The feature array one instance is made with (kept alive as long as the instance): URID map and
+    unmap, ``options`` (``bufsz:minBlockLength`` 1, ``maxBlockLength`` and ``nominalBlockLength`` the
+    engine's block in frames, ``sequenceSize`` in bytes, ``param:sampleRate`` in Hz) and
+    ``bufsz:boundedBlockLength`` (no data)."""
+
+    def __init__(self, sr: float, max_block: int, seq_bytes: int):
+        ints = {"minBlockLength": 1, "maxBlockLength": max_block, "nominalBlockLength": max_block,
+                "sequenceSize": seq_bytes}
+        self._vals = [ctypes.c_int32(v) for v in ints.values()] + [ctypes.c_float(sr)]
+        keys = [W.BUFSZ + k for k in ints] + ["http://lv2plug.in/ns/ext/parameters#sampleRate"]
+        types_ = [W.ATOM + "Int"] * len(ints) + [W.ATOM + "Float"]
+        self._opts = (_Option * (len(keys) + 1))(*[
+            _Option(0, 0, urid(k), 4, urid(t), ctypes.cast(ctypes.pointer(v), _P))
+            for k, t, v in zip(keys, types_, self._vals)])  # the last entry stays zero: the end
+        feats = [(W.URID_MAP, ctypes.cast(ctypes.pointer(_MAP), _P)),
+                 (W.URID_UNMAP, ctypes.cast(ctypes.pointer(_UNMAP), _P)),
+                 (W.OPTIONS, ctypes.cast(self._opts, _P)), (W.BUFSZ + "boundedBlockLength", None)]
+        self._feats = (_Feature * len(feats))(*[_Feature(u.encode(), d) for u, d in feats])
+        self.array = (ctypes.POINTER(_Feature) * (len(feats) + 1))(
+            *[ctypes.pointer(self._feats[k]) for k in range(len(feats))], None)
+
+_SET_VALUE = ctypes.CFUNCTYPE(None, ctypes.c_char_p, _P, _P, ctypes.c_uint32, ctypes.c_uint32)
+
+
+def preset_values(uri: str, preset: str) -> dict[str, float]:
+    """The control port values (symbol -> value in the port's unit) preset ``preset`` (label or URI)
+    of plugin ``uri`` sets; Lv2Error if the plugin has no such preset. (A preset's other state is not
+    applied.)"""
+    lib = W.library()
+    node = W.uri_node(W.preset_uri(uri, preset))
+    state = lib.lilv_state_new_from_world(W.world(), ctypes.cast(ctypes.pointer(_MAP), _P), node)
+    if not state:
+        raise W.Lv2Error(f"preset '{preset}' of plugin '{uri}' cannot be read")
+    out: dict[str, float] = {}
+    float_t, double_t, int_t = (urid(W.ATOM + t) for t in ("Float", "Double", "Int"))
+
+    def take(symbol, _user, value, size, type_):
+        kind = {float_t: ctypes.c_float, double_t: ctypes.c_double, int_t: ctypes.c_int32}.get(type_)
+        if kind is not None and value and size >= ctypes.sizeof(kind):
+            out[symbol.decode()] = float(kind.from_address(value).value)
+
+    try:
+        lib.lilv_state_emit_port_values(state, _SET_VALUE(take), None)
+    finally:
+        lib.lilv_state_free(state)
+    return out
+
+
+ALIGN = 16  # floats: each audio buffer starts on a 64-byte boundary
+
+
+class Instance:
+    """One running plugin: ``info`` (a :class:`~livehost.lv2.world.PluginInfo`) instantiated at ``sr`` Hz
+    for blocks of at most ``max_block`` frames, its ports connected to :attr:`mem` (float32), activated.
+
+    Addresses for the kernel: :attr:`handle`, :attr:`run`, :meth:`audio_in` / :meth:`audio_out`
+    (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order),
+    :attr:`seq` (the MIDI input's atom sequence, ``SEQ_WORDS`` int64 words; 0 without one),
+    :attr:`atom_reset` (the ``(address, header word)`` pairs of the atom outputs).
+    """
+
+    def __init__(self, info: W.PluginInfo, sr: float, max_block: int):
+        if not info.runnable:
+            raise W.Lv2Error(f"LV2 plugin '{info.uri}' cannot run in livehost: {info.why_not}")
+        lib = W.library()
+        self.info = info
+        self.max_block = int(max_block)
+        stride = -(-self.max_block // ALIGN) * ALIGN
+        n_audio = len(info.audio_in) + len(info.audio_out)
+        n_ctl = len(info.controls)
+        self._mem = np.zeros(n_audio * stride + n_ctl + ALIGN, np.float32)
+        off = (-self._mem.ctypes.data // 4) % ALIGN  # first float on a 64-byte boundary
+        self.mem = self._mem[off:off + n_audio * stride + n_ctl]
+        base = self.mem.ctypes.data
+        self._audio_addr = {idx: base + 4 * k * stride
+                            for k, (idx, _s) in enumerate(info.audio_in + info.audio_out)}
+        inputs = [c for c in info.controls if not c.output]
+        outputs = [c for c in info.controls if c.output]
+        ctl0 = n_audio * stride
+        self._ctl_addr = {c.index: base + 4 * (ctl0 + k) for k, c in enumerate(inputs + outputs)}
+        self.ctl = base + 4 * ctl0
+        for k, c in enumerate(inputs):
+            self.mem[ctl0 + k] = np.float32(_start_value(c))
+        self._features = _Features(float(sr), self.max_block, 8 * SEQ_WORDS)
+        self._inst = lib.lilv_plugin_instantiate(W.lilv_plugin(info.uri), float(sr),
+                                                 ctypes.cast(self._features.array, _P))
+        if not self._inst:
+            raise W.Lv2Error(f"LV2 plugin '{info.uri}' failed to instantiate at {sr:g} Hz")
+        li = _LilvInstance.from_address(self._inst)
+        d = li.lv2_descriptor.contents
+        self.handle = int(li.lv2_handle or 0)
+        self.run = int(d.run)
+        connect = _CONNECT(d.connect_port)
+        for idx, addr in {**self._audio_addr, **self._ctl_addr}.items():
+            connect(self.handle, idx, addr)
+        for idx in info.optional_ports:
+            connect(self.handle, idx, None)
+        # atom ports: inputs hold an empty sequence (the MIDI input's is rewritten by the kernel every
+        # block); outputs get their capacity back before every run, from the table the kernel reads
+        ports = info.atom_in + info.atom_out
+        self._atoms = np.zeros((max(1, len(ports)), SEQ_WORDS), np.int64)
+        empty = 8 | (urid(W.ATOM_SEQUENCE) << 32)
+        capacity = (8 * SEQ_WORDS - 8) | (urid(W.ATOM + "Chunk") << 32)
+        self._reset = np.zeros(max(2, 2 * len(info.atom_out)), np.int64)
+        self.seq = 0
+        midi = info.midi_in[0][0] if info.midi_in else None
+        for k, (idx, _sym) in enumerate(ports):
+            addr = self._atoms[k].ctypes.data
+            if k < len(info.atom_in):
+                self._atoms[k, 0] = empty
+                if idx == midi:
+                    self.seq = addr
+            else:
+                j = k - len(info.atom_in)
+                self._atoms[k, 0] = capacity
+                self._reset[2 * j:2 * j + 2] = (addr, capacity)
+            connect(self.handle, idx, addr)
+        self.atom_reset = self._reset.ctypes.data
+        self._deactivate = d.deactivate
+        if d.activate:
+            _HANDLE_FN(d.activate)(self.handle)
+        self.active = True
+
+    def audio_in(self, k: int) -> int:
+        """Address of the k-th audio input's float32 buffer (``max_block`` frames)."""
+        return self._audio_addr[self.info.audio_in[k][0]]
+
+    def audio_out(self, k: int) -> int:
+        """Address of the k-th audio output's float32 buffer (``max_block`` frames)."""
+        return self._audio_addr[self.info.audio_out[k][0]]
+
+    def control_out(self, port_index: int) -> float:
+        """The value the plugin last wrote to control output ``port_index`` (e.g. its latency, samples)."""
+        return float(np.frombuffer((ctypes.c_float * 1).from_address(self._ctl_addr[port_index]),
+                                   np.float32)[0])
+
+    def set_controls(self, values: list[float]) -> None:
+        """Write the control inputs (port order) from Python (off the audio thread only)."""
+        n = len(self.info.control_inputs)
+        ctl0 = (self.ctl - self.mem.ctypes.data) // 4
+        self.mem[ctl0:ctl0 + n] = np.asarray(values, np.float32)
+
+    def run_python(self, n: int) -> None:
+        """Call ``run(handle, n)`` from Python (a probe off the audio thread, never for live audio)."""
+        ctypes.CFUNCTYPE(None, _P, ctypes.c_uint32)(self.run)(self.handle, int(n))
+
+    def close(self) -> None:
+        """Deactivate and free the plugin (only once no audio thread can call it again)."""
+        if self._inst:
+            if self.active and self._deactivate:
+                _HANDLE_FN(self._deactivate)(self.handle)
+            self.active = False
+            W.library().lilv_instance_free(self._inst)
+            self._inst = None
+
+
+def _start_value(c: W.ControlPort) -> float:
+    """A control input's starting value: its default, else its minimum, else 0."""
+    if c.default is not None:
+        return c.default
+    return c.min if c.min is not None else 0.0
