@@ -95,13 +95,15 @@ class MidiMap:
 @dataclass
 class MidiConfig:
     """A validated ``[midi]`` section. port: name substring/regex or None; virtual: virtual port name or
-    None; api: auto/jack/alsa; maps: CC maps; programs: program number (0..127) -> patch path."""
+    None; api: auto/jack/alsa; maps: CC maps; programs: program number (0..127) -> patch path;
+    tap_cc: the controller (0..127, a footswitch) whose presses (value >= 64 after < 64) tap the tempo."""
 
     port: str | None = None
     virtual: str | None = None
     api: str = "auto"
     maps: list[MidiMap] = field(default_factory=list)
     programs: dict[int, str] = field(default_factory=dict)
+    tap_cc: int | None = None
 
     def program_path(self, program: int) -> str | None:
         """The patch listed for program change ``program`` (0..127), or None."""
@@ -171,8 +173,8 @@ def parse_midi_section(table: dict, nodes: dict | None = None) -> MidiConfig:
         raise MidiConfigError(base, "must be a table")
     cfg = MidiConfig()
     for k in table:
-        if k not in ("port", "virtual", "api", "map", "programs"):
-            raise MidiConfigError(base + (k,), "is not a known field (port, virtual, api, map, programs)")
+        if k not in ("port", "virtual", "api", "map", "programs", "tap_cc"):
+            raise MidiConfigError(base + (k,), "is not a known field (port, virtual, api, map, programs, tap_cc)")
     if "port" in table:
         p = table["port"]
         if not isinstance(p, str) or not p:
@@ -188,6 +190,11 @@ def parse_midi_section(table: dict, nodes: dict | None = None) -> MidiConfig:
             cfg.virtual = v
         else:
             raise MidiConfigError(base + ("virtual",), f"= {v!r} must be a port name or true/false")
+    if "tap_cc" in table:
+        c = table["tap_cc"]
+        if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 127:
+            raise MidiConfigError(base + ("tap_cc",), f"= {c!r} must be a controller number 0..127")
+        cfg.tap_cc = c
     if "api" in table:
         if table["api"] not in APIS:
             raise MidiConfigError(base + ("api",), f"= {table['api']!r} is not one of {', '.join(APIS)}")

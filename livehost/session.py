@@ -135,6 +135,7 @@ class Session:
                                on_program=self._on_program, start_models=start_models,
                                port_by_driver=midi_by_driver or driver == "jack")
         self.workers.on_clock = self._on_clock
+        self.workers.on_tap = self._on_tap
         if self.workers.problems:
             self.notice = "; ".join(self.workers.problems)
         if driver != "none":
@@ -558,6 +559,13 @@ class Session:
             self._retempo()
             self.dirty = True
         return got
+
+    def _on_tap(self, frame: int | None) -> None:
+        """A press of the patch's MIDI tap-tempo switch (``[midi] tap_cc``), from the MIDI thread. Stamped
+        with the engine frame it arrived at (JACK), the taps are timed on the engine's sample clock
+        (exact, whatever the reader's delay); else on :func:`time.monotonic`. A count mixing the two
+        clocks (a UI tap between switch presses) starts again rather than averaging across them."""
+        self.tap(frame / self.engine.sr if frame is not None else None)
 
     def _on_clock(self, status: int, frame: int | None) -> None:
         """MIDI clock/start/continue/stop from the MIDI thread, stamped with the engine frame it arrived

@@ -49,8 +49,10 @@ class Workers:
         self.on_program = on_program
         self.midi: MidiInput | None = None
         self.on_clock = None  # (status, engine frame or None): MIDI clock, start, continue, stop
+        self.on_tap = None  # (engine frame or None): a press of the patch's tap-tempo switch
         self.router: MidiRouter = MidiRouter(engine, MidiConfig(), monitor=self.monitor,
                                              on_program=self._program, on_clock=self._clock)
+        self.router.on_tap = self._tap_tempo
         self.classifier = None
         self.generator = None
         self._midi_args = (midi_port, midi_virtual, midi_api)
@@ -69,6 +71,10 @@ class Workers:
     def _clock(self, status: int, frame: int | None) -> None:
         if self.on_clock is not None:
             self.on_clock(status, frame)
+
+    def _tap_tempo(self, frame: int | None) -> None:
+        if self.on_tap is not None:
+            self.on_tap(frame)
 
     def _from_tap(self, msg: list[int], frame: int) -> None:
         self.router.handle(msg, delivered=True, frame=frame)
@@ -110,6 +116,7 @@ class Workers:
         self.router = mi.router
         self.router.learn.on_learned = self._on_learned
         self.router.on_clock = self._clock
+        self.router.on_tap = self._tap_tempo
 
     def _close_midi(self) -> None:
         if self.midi is not None:

@@ -107,6 +107,8 @@ class MidiRouter:
                  monitor: MidiMonitor | None = None, on_clock: Callable[[int, int | None], None] | None = None):
         self.engine = engine
         self.on_clock = on_clock
+        self.on_tap: Callable[[int | None], None] | None = None  # tap tempo (``[midi] tap_cc``), frame
+        self._tap_down = False
         self.config = config or MidiConfig()
         self.synth_id = synth_id
         self.tuning = tuning
@@ -161,6 +163,12 @@ class MidiRouter:
             return
         if kind == CC:
             self.monitor.event("cc", ch, d1, d2)
+            if d1 == self.config.tap_cc:
+                down = d2 >= 64
+                if down and not self._tap_down and self.on_tap is not None:
+                    self.on_tap(frame)
+                self._tap_down = down
+                return  # the tap switch is the tempo's, not a parameter's or the synth's
             learned = self.learn.offer(ch, d1)
             if learned is not None:
                 self.monitor.event("learn", ch, d1, text=learned.target)
