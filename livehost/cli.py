@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from livehost.engine.layout import JT_MAX_PORTS
 from livehost.errors import LivehostError
 
 DEFAULT_PATCH = "patches/default.toml"
@@ -104,11 +105,29 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _jack_channels(text: str) -> int:
+    """``--channels N``: JACK audio ports each way, 1..JT_MAX_PORTS (argparse type)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= JT_MAX_PORTS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a channel count (1..{JT_MAX_PORTS})")
+    return n
+
+
 def _driver_args(p, reconnect_default: bool) -> None:
     p.add_argument("--driver", choices=("auto", "jack", "portaudio", "null"), default="auto",
                    help="audio driver (auto: JACK if a server is running, else PortAudio if a device exists, "
                         "else null)")
     p.add_argument("--device", default=None, help="audio device name fragment or index (PortAudio)")
+    p.add_argument("--input-device", default=None, metavar="DEVICE",
+                   help="input device name fragment or index, when it is not --device (PortAudio)")
+    p.add_argument("--output-device", default=None, metavar="DEVICE",
+                   help="output device name fragment or index, when it is not --device (PortAudio)")
+    p.add_argument("--channels", type=_jack_channels, default=2, metavar="N",
+                   help=f"JACK: audio ports each way, in_1..N and out_1..N (1..{JT_MAX_PORTS}, default 2; "
+                        "the output is on out_1, out_2, the others silent; [input] channels picks the inputs)")
     p.add_argument("--client-name", default="livehost", help="JACK client name (default livehost)")
     p.add_argument("--no-connect", action="store_true",
                    help="JACK: do not connect the ports to the system ports")
@@ -287,7 +306,8 @@ def cmd_ui(args) -> int:
 
     path = args.patch or recall(DEFAULT_PATCH)
     notice = _load_audio_engine()
-    session = Session(path, driver=args.driver, device=args.device, input_override=args.input,
+    session = Session(path, driver=args.driver, device=_out_device(args), in_device=_in_device(args),
+                      jack_channels=args.channels, input_override=args.input,
                       blocksize=args.blocksize, samplerate=args.samplerate, midi_port=args.midi,
                       midi_virtual=args.midi_virtual, midi_api=args.midi_api, jack_client=args.client_name,
                       jack_connect=not args.no_connect, reconnect=args.reconnect, clock_in=args.clock_in,
@@ -490,6 +510,16 @@ def cmd_run(args) -> int:
         session.close()
 
 
+def _out_device(args):
+    """The PortAudio output device the flags ask for: --output-device, else --device (None: default)."""
+    return args.output_device if args.output_device is not None else args.device
+
+
+def _in_device(args):
+    """The PortAudio input device the flags ask for: --input-device, else --device (None: default)."""
+    return args.input_device if args.input_device is not None else args.device
+
+
 def _run_session(args, session, t_start: float, driver_name: str) -> int:
     from livehost.engine.drivers.null import NullDriver
     from livehost.engine.drivers.recorder import Recorder
@@ -503,7 +533,7 @@ def _run_session(args, session, t_start: float, driver_name: str) -> int:
     if driver_name == "jack":
         try:
             pa_driver = jack_driver(session, client_name=args.client_name, connect=not args.no_connect,
-                                    reconnect=args.reconnect, midi_port=args.midi)
+                                    reconnect=args.reconnect, midi_port=args.midi, channels=args.channels)
         except LivehostError as e:
             if args.driver == "jack":
                 raise
@@ -513,7 +543,8 @@ def _run_session(args, session, t_start: float, driver_name: str) -> int:
         from livehost.engine.drivers.portaudio import PortAudioDriver
 
         try:
-            pa_driver = PortAudioDriver(eng, device=args.device, use_input=eng.input_mode == "mic",
+            pa_driver = PortAudioDriver(eng, device=_out_device(args), in_device=_in_device(args),
+                                        use_input=eng.input_mode == "mic",
                                         reconnect=args.reconnect)
         except LivehostError as e:
             if driver_name == "portaudio":

@@ -8,7 +8,9 @@ temporary file beside the target and renames it over, so an interrupted save nev
 Format (version 1)::
 
     [patch]     name, format = 1, samplerate, blocksize
-    [input]     source = "mic" | "file" | "none", file, loop, start_s, gain_db
+    [input]     source = "mic" | "file" | "none", file, loop, start_s, gain_db,
+                channels = [L] or [L, R] (1-based device input channels feeding the graph: [1] a mono
+                mic on channel 1 to both sides, [2, 1] swapped; default [1, 2], a mono device to both)
     [[chain]]   type, id, parameters...            (effect nodes, in order)
     [[chain]]   type = "layer", id, wet, bypass,  [[chain.branches]] gain_db + [[chain.branches.chain]]
     [master]    gain_db, ceiling_db, release_ms, mute
@@ -48,6 +50,7 @@ from livehost.tuning import tuning_from_keys
 FORMAT_VERSION = 1
 SAMPLERATES = (22050, 44100, 48000, 88200, 96000)
 BLOCK_MIN, BLOCK_MAX = 32, 1024
+MAX_INPUT_CHANNEL = 64  # highest device input channel an [input] channels entry may name (1-based)
 RESERVED_SECTIONS = ("synth", "midi", "tuning", "models", "tempo", "osc")
 TOP_KEYS = ("patch", "input", "chain", "master") + RESERVED_SECTIONS
 INPUT_SOURCES = ("mic", "file", "none")
@@ -491,7 +494,7 @@ def _validate_input(ctx: _Ctx, inp) -> dict:
         ctx.fail(("input",), "input", "must be a table")
     nt = load_all()["file"]
     fparams = {q.name: q for q in nt.params}
-    _check_keys(ctx, inp, ("input",), ("source", "file") + tuple(fparams))
+    _check_keys(ctx, inp, ("input",), ("source", "file", "channels") + tuple(fparams))
     src = inp.get("source", "file" if "file" in inp else "mic")
     if src not in INPUT_SOURCES:
         ctx.fail(("input", "source"), "input.source", f"= {src!r} is not one of {', '.join(INPUT_SOURCES)}")
@@ -502,9 +505,24 @@ def _validate_input(ctx: _Ctx, inp) -> dict:
         out["file"] = inp["file"]
     if src == "file" and "file" not in out:
         ctx.fail(("input", "source"), "input.file", "is missing (source = \"file\" needs a file)")
+    if "channels" in inp:
+        out["channels"] = _validate_input_channels(ctx, inp["channels"])
     out.update(_validate_values(ctx, {k: v for k, v in inp.items() if k in fparams}, ("input",), "input",
                                 list(nt.params), allowed_extra=()))
     return out
+
+
+def _validate_input_channels(ctx: _Ctx, chans) -> list[int]:
+    """``[input] channels``: one or two 1-based device input channel numbers (left, right)."""
+    f = ("input", "channels")
+    if not isinstance(chans, list) or not 1 <= len(chans) <= 2:
+        ctx.fail(f, "input.channels", f"= {chans!r} must be a list of one or two channel numbers "
+                                      "([1] mono to both sides, [1, 2] stereo, [2, 1] swapped)")
+    for c in chans:
+        if isinstance(c, bool) or not isinstance(c, int) or not 1 <= c <= MAX_INPUT_CHANNEL:
+            ctx.fail(f, "input.channels", f"= {chans!r}: {c!r} is not a device channel number "
+                                          f"(1..{MAX_INPUT_CHANNEL}, 1-based)")
+    return [int(c) for c in chans]
 
 
 def _validate_values(ctx: _Ctx, table: dict, fpath: tuple, label: str, params: list[Param],

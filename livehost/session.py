@@ -66,15 +66,15 @@ def choose_driver(kind: str) -> str:
 
 
 def jack_driver(session: "Session", client_name: str = "livehost", connect: bool = True,
-                reconnect: bool = False, midi_port: str | None = None) -> JackDriver:
+                reconnect: bool = False, midi_port: str | None = None, channels: int = 2) -> JackDriver:
     """A (not yet started) JACK driver for ``session``'s engine: input ports fed to the graph when the
     patch monitors the mic; ``midi_port`` (or the patch's ``[midi] port``): the pattern of the MIDI
-    port its ``midi_in`` follows (AudioError if no server runs)."""
+    port its ``midi_in`` follows; channels: audio ports each way (AudioError if no server runs)."""
     eng = session.engine
     pattern = midi_port or midi_config(session.patch).port
     match = (lambda names: match_port(names, pattern)) if pattern else None
-    return JackDriver(eng, client_name=client_name, use_input=eng.input_mode == "mic", connect=connect,
-                      midi_match=match, reconnect=reconnect)
+    return JackDriver(eng, client_name=client_name, channels=channels, use_input=eng.input_mode == "mic",
+                      connect=connect, midi_match=match, reconnect=reconnect)
 
 
 class Session:
@@ -86,6 +86,8 @@ class Session:
     whether to connect to the system ports, whether to survive the server going away (see
     :class:`~livehost.engine.drivers.jack.JackDriver`). midi_by_driver: the MIDI port is the JACK
     driver's to follow (set by the caller that starts the JACK driver itself, as ``livehost run`` does).
+    device / in_device: the PortAudio output / input device (name fragment or index; in_device None:
+    ``device`` both ways). jack_channels: the JACK driver's audio ports each way (1..8).
     clock_in: follow incoming MIDI clock as the tempo (as the patch's ``[tempo] source = "clock"`` does).
     clock_out: send MIDI clock at the session tempo from the JACK driver's ``midi_out`` (sample-accurate;
     other drivers send none).
@@ -97,6 +99,7 @@ class Session:
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
+                 in_device=None, jack_channels: int = 2,
                  blocksize: int | None = None, samplerate: int | None = None, loop: bool | None = None,
                  midi_port: str | None = None, midi_virtual: str | None = None, midi_api: str = "auto",
                  start_models: bool = True, jack_client: str = "livehost", jack_connect: bool = True,
@@ -121,7 +124,8 @@ class Session:
             driver = choose_driver(driver)
         self.driver_kind = driver
         self._jack_opts = {"client_name": jack_client, "connect": jack_connect, "reconnect": reconnect,
-                           "midi_port": midi_port}
+                           "midi_port": midi_port, "channels": int(jack_channels)}
+        self._in_device = in_device
         self.dirty = False
         self._program: int | None = None  # a program change waiting for service() (set on the MIDI thread)
         self._said_lock = threading.Lock()
@@ -163,7 +167,8 @@ class Session:
             from livehost.engine.drivers.portaudio import PortAudioDriver
 
             try:
-                drv = PortAudioDriver(eng, device=device, use_input=eng.input_mode == "mic",
+                drv = PortAudioDriver(eng, device=device, in_device=self._in_device,
+                                      use_input=eng.input_mode == "mic",
                                       reconnect=self._jack_opts["reconnect"])
                 drv.start()
                 self.driver = drv
@@ -377,6 +382,7 @@ class Session:
             eng.fade_master(True)
         try:
             eng.build(mode, sources, new.engine_chain(bpm), dict(new.master))
+            eng.set_input_channels(new.input.get("channels"))
         except LivehostError:
             if running:
                 eng.fade_master(was_muted)

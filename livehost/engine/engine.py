@@ -78,6 +78,7 @@ class Engine:
         self.a[L.H_MASTER_SS] = self.master.ssize
         self.driver_name = "offline"
         self.device_name = ""
+        self.input_channels: list[int] | None = None  # [input] channels (set_input_channels)
         self.device_latency = (0.0, 0.0)  # the device's own input and output latency (s), set by drivers
         self.publish()
 
@@ -88,6 +89,21 @@ class Engine:
         self.out_ch = int(out_ch)
         self.a[L.H_IN_CH] = self.in_ch
         self.a[L.H_OUT_CH] = self.out_ch
+
+    def set_input_channels(self, channels: list[int] | None) -> None:
+        """Which device input channels feed the graph: ``[c]`` (channel c to both sides), ``[l, r]``
+        (1-based device channel numbers) or None (the default: 1 and 2, a mono device to both sides).
+        One arena word the callback reads each block; a channel the device lacks is silent."""
+        if not channels:
+            sel = 0
+        else:
+            left = int(channels[0])
+            right = int(channels[1]) if len(channels) > 1 else left
+            if not (1 <= left < L.IN_SEL_BASE and 1 <= right < L.IN_SEL_BASE):
+                raise EngineError(f"input channels {list(channels)} must be 1..{L.IN_SEL_BASE - 1}")
+            sel = left + L.IN_SEL_BASE * right
+        self.input_channels = list(channels) if channels else None
+        self.a[L.H_IN_SEL] = float(sel)
 
     def node_type(self, name: str) -> NodeType:
         """The declared node type ``name`` (EngineError with a suggestion if unknown)."""

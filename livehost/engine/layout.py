@@ -86,6 +86,11 @@ H_CLOCK_OUT = 69  # frames per MIDI clock (sr x 60 / (24 x bpm)); 0 = no clock o
 H_CLOCK_PHASE = 70  # frames from the start of the cycle at H_CLOCK_LAST to the next clock (the callback's)
 H_CLOCK_SENT = 71  # clocks sent
 H_CLOCK_LAST = 72  # JACK frame time of the last cycle the callback sent clock in (-1: none)
+# input routing: which device input channels feed the graph's left and right (one word, so the
+# callback never sees half a change): 0 = the default (channels 1, 2; a mono device feeds both),
+# else left + IN_SEL_BASE * right, 1-based device channel numbers (written by the control side)
+H_IN_SEL = 73
+IN_SEL_BASE = 256
 
 
 # ---- program rows -------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def apply_patch(engine: Engine, patch: Patch, input_override: str | None = None,
     it had and the error (a LivehostError) says why in one line."""
     mode, sources, inp = patch_sources(engine, patch, input_override, loop)
     engine.build(mode, sources, patch.engine_chain(), dict(patch.master))
+    engine.set_input_channels(patch.input.get("channels"))
     return inp
 
 

@@ -25,7 +25,7 @@ from livehost.engine.layout import (
     H_ACK, H_BEV, H_DEV, H_DEV_DROPPED, H_JACK_XRUNS, H_MIDI, H_MIDI_CAP, H_MIDI_R, H_MIDI_W, MAX_BLOCK_EVENTS, MIDI_W, H_IN_CH, H_LEN, H_MASTER_SS, H_OUT_CH, BUF_TAP, OP_LAYER, H_BUF, H_CALLBACKS, H_FRAMES, H_GEN, H_LAST_FLAGS, H_LAST_NS, H_LIM_MIN, H_LOAD,
     H_LOAD_CAP, H_LOAD_COUNT, H_LOAD_MAX, H_MASTER_NP, H_MASTER_P, H_MASTER_S, H_MAXBLOCK, H_METER,
     H_NAN_RESETS, H_NBUF, H_NONFINITE_OUT, H_NOPS0, H_NOPS1, H_PROG0, H_PROG1, H_REC, H_REC_CAP,
-    H_REC_DROPS, H_REC_ON, H_REC_R, H_REC_W, H_SILENT_IN, H_SR, H_TAP, H_TAP_CAP, H_TAP_W, H_XRUNS,
+    H_REC_DROPS, H_REC_ON, H_REC_R, H_REC_W, H_SILENT_IN, H_IN_SEL, IN_SEL_BASE, H_SR, H_TAP, H_TAP_CAP, H_TAP_W, H_XRUNS,
     METER_W, OP_COPY, OP_DRYWET, OP_INPUT, OP_METER, OP_MIXADD, OP_NODE, OP_SOURCE, OP_ZERO, P_BYPASS,
     OP_DELAY, P_OWN, P_WET, R_AUX, R_BUF, R_COMP, R_BUF2, R_BUF3, R_KIND, R_NP, R_OP, R_PBASE, R_RESET, R_SBASE, R_SLOT,
     R_SSIZE, ROW_W, SLOT_INPUT, SLOT_MASTER, TAP_CH,
@@ -314,9 +314,17 @@ def run_program(a, bufs, inp, off, in_ch, n, sr):
                     for i in range(n):
                         b[ch, i] = 0.0
             else:
+                # input routing (H_IN_SEL): the device channels feeding left and right (0-based here);
+                # a channel the device does not have is silent
+                sel = np.int64(a[H_IN_SEL])
+                cl = np.int64(0)
+                cr = np.int64(1) if in_ch > 1 else np.int64(0)
+                if sel > 0:
+                    cl = sel % IN_SEL_BASE - 1
+                    cr = sel // IN_SEL_BASE - 1
                 for i in range(n):
-                    l = np.float64(inp[off + i, 0])
-                    r = np.float64(inp[off + i, 1]) if in_ch > 1 else l
+                    l = np.float64(inp[off + i, cl]) if 0 <= cl < in_ch else 0.0
+                    r = np.float64(inp[off + i, cr]) if 0 <= cr < in_ch else 0.0
                     if not (math.isfinite(l) and math.isfinite(r)):
                         l = 0.0
                         r = 0.0

@@ -52,7 +52,9 @@ counted by JACK's xrun callback and only compared by the process callback (an in
 
 Program swaps are double-buffered: ``publish`` writes the region the callback is *not* running,
 and before writing it waits until the previous generation has been acknowledged, so the callback can
-never be running the region being written. Parameter targets, bypass flags, the panic counter and
-payload entries are independent single words (an aligned 8-byte store is atomic on every target):
+never be running the region being written. Parameter targets, bypass flags, the panic counter,
+payload entries and the input routing word ``H_IN_SEL`` (both sides' device channels packed in one
+word, so a block never sees half a change) are independent single words (an aligned 8-byte store is
+atomic on every target):
 they need no ordering with anything else.
 """

@@ -155,7 +155,9 @@ class PortAudioDriver(ServerWatch):
             except AudioError:
                 self.in_dev = None
         out_ch = min(2, devs[self.out_dev]["outputs"])
-        in_ch = min(2, devs[self.in_dev]["inputs"]) if self.in_dev is not None else 0
+        # the input opens the channels [input] channels names (at least 2, as far as the device has them)
+        want = max([2] + list(getattr(engine, "input_channels", None) or []))
+        in_ch = min(want, devs[self.in_dev]["inputs"]) if self.in_dev is not None else 0
         if out_ch < 1:
             raise AudioError(f"device '{devs[self.out_dev]['name']}' has no outputs")
         engine.set_channels(in_ch, out_ch)
