@@ -201,6 +201,8 @@ class Session:
             label = f"file {Path(f.options.get('file', '?')).name}{loop}"
         else:
             label = eng.input_mode
+            if label == "mic" and eng.input_channels:  # the device channels feeding left, right
+                label += " ch " + ", ".join(str(c) for c in eng.input_channels)
         out: list[tuple[int, str, object]] = [(0, "input", label)]
         for s in eng.sources:
             if s.type.name != "file":

@@ -170,3 +170,26 @@ def test_jack_in_3_comes_out_of_out_1_and_out_2(tmp_path):
             assert y[i] == pytest.approx(PULSE, abs=1e-6)
         assert np.count_nonzero(np.abs(y) > PULSE / 2) == len(sent)
     assert np.all(takes[2][1] == 0.0)  # out_3 silent
+
+
+def test_session_shows_and_reloads_the_routing(tmp_path):
+    """The rack's input row names the channels; loading another patch takes its routing (or the default)."""
+    from livehost.engine import layout as L
+    from livehost.session import Session
+
+    a, b, c = (tmp_path / f"{n}.toml" for n in "abc")
+    a.write_text(PATCH.format(channels="channels = [2, 1]"))
+    b.write_text(PATCH.format(channels="channels = [3]"))
+    c.write_text(PATCH.format(channels=""))
+    s = Session(str(a), driver="none", start_models=False)
+    try:
+        assert s.rows()[0] == (0, "input", "mic ch 2, 1")
+        assert s.engine.a[L.H_IN_SEL] == 2 + L.IN_SEL_BASE * 1
+        s.load(str(b))
+        assert s.rows()[0] == (0, "input", "mic ch 3")
+        assert s.engine.a[L.H_IN_SEL] == 3 + L.IN_SEL_BASE * 3
+        s.load(str(c))
+        assert s.rows()[0] == (0, "input", "mic")
+        assert s.engine.a[L.H_IN_SEL] == 0
+    finally:
+        s.close()
