@@ -258,8 +258,7 @@ class Session:
                               lambda: self._set_by_id(nid, name, after), key=("param", nid, name)))
 
     def _set_by_id(self, node_id: str, name: str, value) -> None:
-        item = self.engine.master if node_id == "master" else self.engine.item(node_id)
-        self._set_value(item, name, value)
+        self._set_value(self.engine.item(node_id), name, value)
 
     def _set_value(self, item, name: str, value) -> None:
         with self._sync_lock:
