@@ -192,3 +192,22 @@ def test_undoing_a_layer_removal_brings_back_its_branches():
         assert snapshot(s) == before and s.engine.item(nid).type.name == "gain"
     finally:
         s.close()
+
+
+def test_a_midi_learn_binding_is_undone_and_redone():
+    s = Session(PATCHES[1], driver="none")
+    try:
+        it = nodes_of(s)[0]
+        name = [n for n, q in s.params_of(it) if q.kind == "float"][0]
+        before = [m.to_table() for m in s.midi_maps]
+        s.arm_learn(f"{it.id}.{name}")
+        s.cc(0, 21, 64)
+        assert s.poll_learn() is not None
+        bound = [m.to_table() for m in s.midi_maps]
+        assert bound != before
+        assert s.undo() == f"learn {it.id}.{name}"
+        assert [m.to_table() for m in s.midi_maps] == before
+        s.redo()
+        assert [m.to_table() for m in s.midi_maps] == bound
+    finally:
+        s.close()
