@@ -11,15 +11,17 @@ import os
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from livehost.engine.drivers.jack import JackDriver
 from livehost.engine.drivers.recorder import Recorder
 from livehost.engine.drivers.libjack import server_running as jack_server_running
 from livehost.engine.engine import Engine, EngineError
-from livehost.engine.graph import Layer, Node, walk
+from livehost.engine.graph import Layer, Node, find, walk
 from livehost.engine.patching import engine_for, patch_from_engine, patch_sources
 from livehost.errors import LivehostError
+from livehost.history import History, Step
 from livehost.nodes.declare import Param
 from livehost.paths import recording_path
 from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
@@ -96,6 +98,13 @@ class Session:
     division (``"1/8."``); the session keeps the division (:attr:`synced`) and gives the engine its
     value at the session tempo, re-set through the engine's smoothed parameter path whenever the tempo
     changes (tap, OSC, the UI, MIDI clock), so the change glides instead of clicking.
+
+    Undo/redo (:attr:`history`, :meth:`undo`, :meth:`redo`): every edit made through the session
+    (parameter, add, remove, move, bypass, load, preset load, MIDI learn, A/B flip) records a step that
+    goes back the way the edit came: a parameter through the smoothed set path, add/remove/move/bypass
+    through the engine's crossfaded edits, a load (and removing a layer, and A/B) by installing the
+    patch as it was through the faded load path. Changes of one parameter less than 0.5 s apart (a knob
+    turned) make one step.  A/B (:meth:`flip_ab`): two versions of the patch, flipped crossfaded.
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
@@ -142,6 +151,12 @@ class Session:
         self.workers.on_tap = self._on_tap
         if self.workers.problems:
             self.notice = "; ".join(self.workers.problems)
+        self.history = History(limit=100, merge_s=0.5)
+        self._replaying = False  # True while undo/redo runs: its edits record nothing
+        self._collect: list[Step] | None = None  # steps being grouped into one (a preset load)
+        self._maps_seen = list(self.workers.maps)  # the CC maps as of the last learn poll
+        self._ab: dict[str, Patch] = {}  # the A/B versions ({} until the first flip)
+        self.ab_side: str | None = None  # "A" or "B": the version playing, None before the first flip
         if driver != "none":
             self._start_driver(driver, device)
             if self.clock_out and not isinstance(self.driver, JackDriver):
@@ -239,7 +254,20 @@ class Session:
 
     def set_value(self, item, name: str, value) -> None:
         """Set a parameter (validated against its declaration). A note division (``"1/4t"``) for a
-        parameter declared with ``sync`` makes it follow the session tempo; a number unsyncs it."""
+        parameter declared with ``sync`` makes it follow the session tempo; a number unsyncs it.
+        Undoable (a run of changes to one parameter within 0.5 s is one step)."""
+        nid = item.id
+        before = self.value(item, name)
+        self._set_value(item, name, value)
+        after = self.value(item, name)
+        if before != after:
+            self._record(Step(f"{nid}.{name}", lambda: self._set_by_id(nid, name, before),
+                              lambda: self._set_by_id(nid, name, after), key=("param", nid, name)))
+
+    def _set_by_id(self, node_id: str, name: str, value) -> None:
+        self._set_value(self.engine.item(node_id), name, value)
+
+    def _set_value(self, item, name: str, value) -> None:
         with self._sync_lock:
             if isinstance(value, str) and isinstance(item, Node) and name not in ("wet", "bypass"):
                 p = self._param(item.id, name)
@@ -281,7 +309,13 @@ class Session:
 
     def toggle_bypass(self, item) -> None:
         """Bypass a node or layer on/off (crossfaded)."""
-        self.engine.set_bypass(item.id, not item.values.get("bypass", False))
+        nid, was = item.id, bool(item.values.get("bypass", False))
+        self.engine.set_bypass(nid, not was)
+        self.dirty = True
+        self._record(Step(f"bypass {nid}", lambda: self._bypass_to(nid, was), lambda: self._bypass_to(nid, not was)))
+
+    def _bypass_to(self, node_id: str, on: bool) -> None:
+        self.engine.set_bypass(node_id, on)
         self.dirty = True
 
     def add(self, type_name: str, after=None) -> str:
@@ -299,11 +333,28 @@ class Session:
         else:
             nid = eng.add_node(type_name, index=index, layer=layer, branch=branch)
         self.dirty = True
+        spec = ("layer", None) if type_name == "layer" else ("node", type_name, {}, {})
+
+        def again() -> None:
+            self._readd(nid, spec, index, layer, branch)
+        self._record(Step(f"add {nid}", lambda: self._unadd(nid), again))
         return nid
 
-    def _find(self, node_id: str):
-        from livehost.engine.graph import find
+    def _unadd(self, node_id: str) -> None:
+        self.engine.remove_node(node_id)
+        self.engine.wait_edits()  # its id is free again before anything re-adds it
+        self.dirty = True
 
+    def _readd(self, node_id: str, spec: tuple, index: int, layer, branch: int) -> None:
+        if spec[0] == "layer":
+            self.engine.add_layer(2, index=index, node_id=node_id)
+        else:
+            _, type_name, values, options = spec
+            self.engine.add_node(type_name, values=values, index=index, layer=layer, branch=branch,
+                                 node_id=node_id, options=options or None)
+        self.dirty = True
+
+    def _find(self, node_id: str):
         hit = find(self.engine.chain, node_id)
         if hit is None:
             raise EngineError(f"no node '{node_id}'")
@@ -320,12 +371,33 @@ class Session:
         return None, 0
 
     def remove(self, item) -> None:
-        """Remove a node or layer (faded out first)."""
-        self.engine.remove_node(item.id)
+        """Remove a node or layer (faded out first). Undoable: a node comes back faded in, with its
+        values, where it was; a layer (with its branches) by the faded load path."""
+        nid = item.id
+        if isinstance(item, Layer):
+            before = self._snapshot()
+        else:
+            container, index, _ = self._find(nid)
+            layer, branch = self._owner(container)
+            spec = ("node", item.type.name, dict(item.values),
+                    {k: item.options[k] for k in item.type.options if k in item.options})
+        self.engine.remove_node(nid)
         with self._sync_lock:
-            for key in [k for k in self.synced if k[0] == item.id]:
+            gone = {k: v for k, v in self.synced.items() if k[0] == nid}
+            for key in gone:
                 del self.synced[key]
         self.dirty = True
+        if isinstance(item, Layer):
+            after = self._snapshot(wait=True)
+            self._record(Step(f"remove {nid}", lambda: self._restore(*before), lambda: self._restore(*after)))
+            return
+
+        def back() -> None:
+            self._readd(nid, spec, index, layer, branch)
+            with self._sync_lock:
+                self.synced.update(gone)
+            self._retempo()
+        self._record(Step(f"remove {nid}", back, lambda: self._unadd(nid)))
 
     def move(self, item, delta: int) -> None:
         """Move a node ``delta`` places within its chain (faded out and in)."""
@@ -334,8 +406,96 @@ class Session:
         if not 0 <= j < len(container):
             return
         layer, branch = self._owner(container)
-        self.engine.move_node(item.id, j, layer=layer, branch=branch)
+        nid = item.id
+        self.engine.move_node(nid, j, layer=layer, branch=branch)
         self.dirty = True
+        self._record(Step(f"move {nid}", lambda: self._move_to(nid, i, layer, branch),
+                          lambda: self._move_to(nid, j, layer, branch)))
+
+    def _move_to(self, node_id: str, index: int, layer, branch: int) -> None:
+        self.engine.wait_edits()  # a move still fading finishes first: indexes are of the settled chain
+        self.engine.move_node(node_id, index, layer=layer, branch=branch)
+        self.engine.wait_edits()
+        self.dirty = True
+
+    # ---- undo / redo and A/B --------------------------------------------------------------------------
+    def _record(self, step: Step) -> None:
+        """Keep ``step`` in the history (nothing while undo/redo replays; into the open group if any)."""
+        if self._replaying:
+            return
+        if self._collect is not None:
+            self._collect.append(step)
+            return
+        self.history.record(step)
+
+    @contextmanager
+    def _group(self, label: str):
+        """The edits made inside the ``with`` block become one undo step called ``label``."""
+        if self._collect is not None:
+            yield
+            return
+        self._collect = []
+        try:
+            yield
+        finally:
+            steps, self._collect = self._collect, None
+            if steps:
+                def undo_all() -> None:
+                    for st in reversed(steps):
+                        st.undo()
+
+                def redo_all() -> None:
+                    for st in steps:
+                        st.redo()
+                self._record(Step(label, undo_all, redo_all))
+
+    def undo(self) -> str | None:
+        """Undo the last edit, faded or smoothed the way the edit was; what was undone (its label), or
+        None when there is nothing to undo. LivehostError if it cannot be (the step is dropped)."""
+        return self._replay(self.history.undo, "undo")
+
+    def redo(self) -> str | None:
+        """Redo the last undone edit; its label, or None when there is nothing to redo."""
+        return self._replay(self.history.redo, "redo")
+
+    def _replay(self, action, what: str) -> str | None:
+        self._replaying = True
+        try:
+            self.engine.wait_edits()  # fades of the edit before finish first
+            step = action()
+            self.engine.wait_edits()
+        except LivehostError as e:
+            raise LivehostError(f"cannot {what}: {e}") from None
+        finally:
+            self._replaying = False
+        return None if step is None else step.label
+
+    def _maps_to(self, maps: list) -> None:
+        self.workers.maps[:] = maps
+        self._maps_seen = list(maps)
+        self.dirty = True
+
+    def flip_ab(self) -> str:
+        """A/B: the first call keeps the patch playing as version A and goes on editing B (a copy of
+        it); each later call keeps what plays as its version and installs the other, through the faded
+        load path. Returns the version now playing (``"A"`` or ``"B"``). Flips are undoable."""
+        if self.ab_side is None:
+            snap = self._snapshot(wait=True)
+            self._ab = {"A": snap, "B": snap}
+            self.ab_side = "B"
+            return "B"
+        old = self.ab_side
+        new = "A" if old == "B" else "B"
+        before = self._snapshot(wait=True)
+        self._ab[old] = before
+        target = self._ab[new]
+        self._ab_to(new, target)
+        self._record(Step(f"A/B {old} -> {new}", lambda: self._ab_to(old, before), lambda: self._ab_to(new, target)))
+        return new
+
+    def _ab_to(self, side: str, snap: tuple) -> None:
+        self._restore(*snap)
+        self.ab_side = side
 
     # ---- files ------------------------------------------------------------------------------------
     def current_patch(self) -> Patch:
@@ -372,9 +532,30 @@ class Session:
     def load(self, path: str) -> None:
         """Load another patch into the running engine (the output fades out, the graphs swap, it fades
         in). All or nothing: a patch that cannot be loaded (bad file, missing audio or model, no engine
-        memory) raises a LivehostError saying why in one line, and the old patch plays on."""
-        eng = self.engine
+        memory) raises a LivehostError saying why in one line, and the old patch plays on. Undoable (the
+        patch as it was, unsaved edits included, comes back the same faded way)."""
         new = load(path)
+        before = self._snapshot(wait=True)
+        self._install(new, str(path))
+        self.dirty = False
+        self._ab, self.ab_side = {}, None  # A/B were versions of the patch left
+        after = self._snapshot()
+        self._record(Step(f"load {path}", lambda: self._restore(*before), lambda: self._restore(*after)))
+
+    def _snapshot(self, wait: bool = False) -> tuple[Patch, str, bool]:
+        """The patch playing now as data (with its file and unsaved flag), for undo and A/B."""
+        if wait:
+            self.engine.wait_edits()
+        return self.current_patch(), self.path, self.dirty
+
+    def _restore(self, patch: Patch, path: str, dirty: bool) -> None:
+        """Install a snapshot (:meth:`_snapshot`) through the faded load path."""
+        self._install(patch, path)
+        self.dirty = dirty
+
+    def _install(self, new: Patch, path: str) -> None:
+        """Play patch ``new`` (its file: ``path``): fade out, swap the graphs, fade in."""
+        eng = self.engine
         bpm = new.bpm if "bpm" in (new.extra.get("tempo") or {}) else self.tempo.bpm
         mode, sources, _ = patch_sources(eng, new, self.input_override, bpm=bpm)  # files read before any fade
         ready = self.workers.prepare(new)
@@ -398,8 +579,8 @@ class Session:
         old_pattern = self._jack_opts["midi_port"] or midi_config(self.patch).port
         self.patch = new
         self.path = str(path)
-        self.dirty = False
         self.workers.retarget(new, ready)
+        self._maps_seen = list(self.workers.maps)
         with self._sync_lock:
             self.synced = synced_params(new)
             self._sync_sent = {}
@@ -510,8 +691,9 @@ class Session:
         pairs = [(n, p) for n, p in self.params_of(node) if n != "bypass"]
         got = load_preset(path, node.type.name, [p for _, p in pairs])
         values = {n: got.get(n, p.default) for n, p in pairs}
-        for n, v in values.items():
-            self.set_value(node, n, v)
+        with self._group(f"{node.id} preset"):
+            for n, v in values.items():
+                self.set_value(node, n, v)
         return values
 
     # ---- recording --------------------------------------------------------------------------------
@@ -662,6 +844,9 @@ class Session:
         if not got:
             return None
         self.dirty = True
+        before, after = self._maps_seen, list(self.workers.maps)
+        self._maps_seen = list(after)
+        self._record(Step(f"learn {got[-1].target}", lambda: self._maps_to(before), lambda: self._maps_to(after)))
         m = got[-1]
         where = "any channel" if m.channel is None else f"ch{m.channel + 1}"
         return f"CC{m.cc} ({where}) -> {m.target}"

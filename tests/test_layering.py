@@ -16,7 +16,8 @@ The order, lowest first (a module takes the level of the longest name below that
                                                                  presets (checked like patch fields)
     5  livehost.engine.patching                                  patch -> engine (checks [models] with ml)
     6  livehost.midi                                             ports, routing, learn, MIDI-file render
-    7  livehost.workers, livehost.session, livehost.osc          threads, the session a UI drives, OSC
+    7  livehost.workers, livehost.session, livehost.osc,         threads, the session a UI drives, OSC,
+       livehost.history                                          the session's undo/redo steps
     8  livehost.ui, livehost.tools                               the Textual UI; offline tools
     9  livehost.cli, livehost.__main__                           the command
 
@@ -39,7 +40,7 @@ LEVELS = (
     ("livehost.patch", "livehost.patch_midi", "livehost.ml", "livehost.presets"),
     ("livehost.engine.patching",),
     ("livehost.midi",),
-    ("livehost.workers", "livehost.session", "livehost.osc"),
+    ("livehost.workers", "livehost.session", "livehost.history", "livehost.osc"),
     ("livehost.ui", "livehost.tools"),
     ("livehost.cli", "livehost.__main__"),
 )

@@ -45,6 +45,9 @@ class LivehostApp(App):
         Binding("m", "learn", "MIDI learn"),
         Binding("a", "add", "add node"),
         Binding("delete,backspace", "remove", "remove"),
+        Binding("ctrl+z", "undo", "undo"),
+        Binding("ctrl+y", "redo", "redo", show=False),
+        Binding("c", "flip_ab", "A/B", show=False),
         Binding("ctrl+s", "save", "save"),
         Binding("w", "save_as", "save as"),
         Binding("o", "open", "load patch"),
@@ -70,6 +73,8 @@ class LivehostApp(App):
         ("a", "add a node after the selected one (searchable list)"),
         ("delete", "remove the selected node (faded out)"),
         ("shift+up/down", "move the selected node in its chain"),
+        ("ctrl+z / ctrl+y", "undo / redo the last edit (100 levels, faded like the edit)"),
+        ("c", "A/B: keep this version as A and edit a copy (B); then flip A <-> B (crossfaded)"),
         ("ctrl+s", "save the patch (atomic)"),
         ("w", "save as a new file in patches/"),
         ("o", "load a patch from patches/"),
@@ -271,6 +276,36 @@ class LivehostApp(App):
             self._error(e)
         self.set_timer(0.08, lambda: self._after_edit(select=it.id))
         self._after_edit(select=it.id)
+
+    # ---- undo / redo, A/B -------------------------------------------------------------------------
+    def action_undo(self) -> None:
+        self._replay(self.session.undo, "undo", "nothing to undo")
+
+    def action_redo(self) -> None:
+        self._replay(self.session.redo, "redo", "nothing to redo")
+
+    def _replay(self, action, what: str, none: str) -> None:
+        it = self.selected_item()
+        try:
+            label = action()
+        except LivehostError as e:
+            self._error(e)
+            label = None
+        else:
+            self.notify(f"{what}: {label}" if label else none, timeout=2)
+        keep = getattr(it, "id", None)
+        self.set_timer(0.08, lambda: self._after_edit(select=keep))
+        self._after_edit(select=keep)
+
+    def action_flip_ab(self) -> None:
+        it = self.selected_item()
+        try:
+            side = self.session.flip_ab()
+        except LivehostError as e:
+            self._error(e)
+            return
+        self.notify(f"A/B: playing {side}", timeout=3)
+        self._after_edit(select=getattr(it, "id", None))
 
     # ---- MIDI learn -------------------------------------------------------------------------------
     def action_learn(self) -> None:

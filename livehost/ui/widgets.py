@@ -308,7 +308,8 @@ class StatusLine(Static):
             (f"!! {state} | " if state else "") + recording_text(session) + f"{s['driver']} | {s['device'] or '-'} | {s['samplerate']:g} Hz | {s['blocksize']} fr | "
             f"lat {s['graph_latency_ms']:.1f} ms, round trip {s['roundtrip_ms']:.1f} ms | DSP p50 {100 * s['dsp_load_p50']:.1f}% p99 "
             f"{100 * s['dsp_load_p99']:.1f}% | xruns {s['xruns']} | NaN {s['nan_resets']} | "
-            f"{session.tempo.describe()} | {Path(session.path).name}{mark}"))
+            f"{session.tempo.describe()} | {Path(session.path).name}{mark}"
+            + (f" | {session.ab_side}" if getattr(session, "ab_side", None) else "")))
 
 
 class SidePanel(Static):

@@ -366,3 +366,49 @@ async def test_p_saves_a_preset_and_shift_p_loads_one_from_the_list(session, tmp
         await pilot.press("P")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen) and app.screen is app.screen_stack[0]
+
+
+async def test_ctrl_z_undoes_and_ctrl_y_redoes_edits(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "slap")
+        await pilot.press("delete")
+        await pilot.pause()
+        await select(pilot, app, "input_gain")
+        await pilot.press("tab")
+        await select_param(pilot, app, "gain_db")
+        g0 = session.engine.get_param("input_gain", "gain_db")
+        await pilot.press("]")  # (a knob turn merging into one step is tested in tests/test_history.py)
+        assert session.engine.get_param("input_gain", "gain_db") != g0
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert session.engine.get_param("input_gain", "gain_db") == g0
+        assert ids(session) == ["input_gain", "highpass", "room"]
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "highpass", "slap", "room"]  # the removal undone
+        await pilot.press("ctrl+z")
+        await pilot.pause()  # nothing left: says so, changes nothing
+        assert ids(session) == ["input_gain", "highpass", "slap", "room"]
+        await pilot.press("ctrl+y", "ctrl+y")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "highpass", "room"]
+        assert session.engine.get_param("input_gain", "gain_db") == pytest.approx(g0 + 8.4)
+
+
+async def test_c_flips_between_a_and_b_versions(session):
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert session.ab_side == "B" and "| B" in str(app.query_one("#status").render())
+        await select(pilot, app, "slap")
+        await pilot.press("delete")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "highpass", "room"]
+        await pilot.press("c")
+        await pilot.pause()
+        assert session.ab_side == "A" and ids(session) == ["input_gain", "highpass", "slap", "room"]
+        await pilot.press("c")
+        await pilot.pause()
+        assert session.ab_side == "B" and ids(session) == ["input_gain", "highpass", "room"]
