@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +39,7 @@ else:  # Python 3.10: the same parser as the tomli package (a dependency there)
     import tomli as tomllib
 
 from livehost.engine.graph import BRANCH_GAIN, LAYER_PARAMS
+from livehost.atomic import write_text_atomic
 from livehost.errors import LivehostError, PatchError
 from livehost.nodes import load_all
 from livehost.nodes.declare import Param, all_params, resolve, suggest
@@ -651,20 +651,7 @@ def save(p: Patch, path: str | os.PathLike) -> None:
     path = Path(path)
     text = dumps(p)
     loads(text, str(path))  # never write something we could not read back
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            _write(f, text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text_atomic(path, text, lambda f, t: _write(f, t))
 
 
 def _write(f, text: str) -> None:

@@ -16,10 +16,8 @@ wins).  Every value is in the parameter's declared unit (ms, Hz, dB...).
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser as the tomli package (a dependency there)
     import tomli as tomllib
 
+from livehost.atomic import write_text_atomic
 from livehost.errors import LivehostError, PatchError
 from livehost.nodes.declare import Param, suggest
 from livehost.patch import locate
@@ -86,21 +85,7 @@ def save_preset(folder: Path, type_name: str, name: str, values: dict) -> Path:
     atomically (temp file, fsync, rename); returns the file."""
     path = Path(folder) / type_name / f"{check_name(name)}.toml"
     text = tomli_w.dumps({"preset": {"type": type_name}, "values": dict(values)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 def load_preset(path, type_name: str, params: list[Param]) -> dict:

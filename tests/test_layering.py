@@ -4,7 +4,8 @@ form no cycle.
 
 The order, lowest first (a module takes the level of the longest name below that matches it)::
 
-    0  livehost (the package), livehost.errors, livehost.paths   errors and where files live
+    0  livehost (the package), livehost.errors, livehost.paths,  errors, where files live, atomic
+       livehost.atomic                                           writes
     1  livehost.dsp, livehost.tuning, livehost.audiofile,        kernels, pitch maths, audio files,
        livehost.tempo, livehost.lv2                              the session tempo and tap tempo, LV2
                                                                  plugins (liblilv discovery, instances)
@@ -33,7 +34,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "livehost"
 
 LEVELS = (
-    ("livehost", "livehost.errors", "livehost.paths"),
+    ("livehost", "livehost.errors", "livehost.paths", "livehost.atomic"),
     ("livehost.dsp", "livehost.tuning", "livehost.audiofile", "livehost.tempo", "livehost.lv2"),
     ("livehost.nodes",),
     ("livehost.engine",),

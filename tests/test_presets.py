@@ -120,7 +120,7 @@ def test_an_interrupted_save_leaves_the_old_preset_whole(session, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(P.os, "replace", boom)
+    monkeypatch.setattr(os, "replace", boom)  # the rename of the atomic write (livehost.atomic)
     with pytest.raises(LivehostError, match="disk full"):
         session.save_preset(slap, "keep")
     assert path.read_text() == before

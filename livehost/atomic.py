@@ -1,0 +1,36 @@
+"""Writing a file so that a crash or a full disk never leaves it half written: the text goes to a temp
+file in the same folder, is flushed to the disk, and only then renamed over the old file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, TextIO
+
+
+def _plain(f: TextIO, text: str) -> None:
+    f.write(text)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str,
+                      write: Callable[[TextIO, str], None] = _plain) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (its folder is made if missing); on any failure
+    the old file is untouched and no temp file is left. ``write(f, text)`` puts the text into the open
+    temp file (a seam for tests that interrupt a save midway). Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            write(f, text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
