@@ -119,6 +119,16 @@ def resolve_divisions(values: dict, node_type, bpm: float) -> dict:
     return out
 
 
+def node_specs(items: list):
+    """Every :class:`NodeSpec` of a chain, in order, layers' branches included (depth first)."""
+    for it in items:
+        if isinstance(it, NodeSpec):
+            yield it
+        else:
+            for _, chain in it.branches:
+                yield from node_specs(chain)
+
+
 def _syncable(node_type, name: str) -> bool:
     """Whether ``node_type`` declares ``name`` as a parameter that takes note divisions (a plugin node's
     parameters come from its plugin, not the generic type: never)."""
@@ -130,17 +140,9 @@ def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
     (chain, layers' branches and ``[synth]``)."""
     reg = load_all()
     out: dict[tuple[str, str], str] = {}
-
-    def walk_specs(items):
-        for it in items:
-            if isinstance(it, NodeSpec):
-                nt = reg[it.type]
-                out.update({(it.id, k): v for k, v in it.values.items() if isinstance(v, str) and _syncable(nt, k)})
-            else:
-                for _, chain in it.branches:
-                    walk_specs(chain)
-
-    walk_specs(p.chain)
+    for it in node_specs(p.chain):
+        nt = reg[it.type]
+        out.update({(it.id, k): v for k, v in it.values.items() if isinstance(v, str) and _syncable(nt, k)})
     if p.synth is not None:
         sid = p.synth.get("id", "synth")
         out.update({(sid, k): v for k, v in p.synth["values"].items()
@@ -151,18 +153,10 @@ def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
 def put_divisions(p: "Patch", divisions: dict[tuple[str, str], str]) -> None:
     """Write ``{(node id, parameter): division}`` back into ``p``'s node values (in place), so a
     saved patch keeps the divisions as they were written; ids ``p`` lacks are skipped."""
-
-    def walk_specs(items):
-        for it in items:
-            if isinstance(it, NodeSpec):
-                for (nid, k), d in divisions.items():
-                    if nid == it.id:
-                        it.values[k] = d
-            else:
-                for _, chain in it.branches:
-                    walk_specs(chain)
-
-    walk_specs(p.chain)
+    for it in node_specs(p.chain):
+        for (nid, k), d in divisions.items():
+            if nid == it.id:
+                it.values[k] = d
     if p.synth is not None:
         sid = p.synth.get("id", "synth")
         for (nid, k), d in divisions.items():
@@ -356,16 +350,8 @@ def node_types(p: Patch) -> dict:
     branches, synth, generator, master), for checking ``node.param`` targets."""
     reg = load_all()
     out = {"master": reg["master"]}
-
-    def walk_specs(items):
-        for it in items:
-            if isinstance(it, NodeSpec):
-                out[it.id] = resolve(reg[it.type], it.options)
-            else:
-                for _, chain in it.branches:
-                    walk_specs(chain)
-
-    walk_specs(p.chain)
+    for it in node_specs(p.chain):
+        out[it.id] = resolve(reg[it.type], it.options)
     if p.synth is not None:
         out[p.synth.get("id", "synth")] = reg["synth"]
     if "generator" in reg:
