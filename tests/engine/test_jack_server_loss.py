@@ -3,10 +3,16 @@
 Each test starts its own JACK server under a name of its own (``jackd -n ...``; livehost and the
 tools find it through ``JACK_DEFAULT_SERVER``), so the shared server other tests use is never
 touched; what a test starts it stops by PID.
+
+JACK keeps at most 8 servers in its registry (``/dev/shm/jack-shm-registry``) and a server killed
+with SIGKILL leaves its entry (and its shared memory) behind until a server of the same name starts
+again. So the names are the same from run to run of one checkout (a stale entry is reclaimed), and a
+test that kills its server starts it once more and stops it cleanly before it ends.
 """
 
 import json
 import os
+import zlib
 import shutil
 import signal
 import subprocess
@@ -30,25 +36,31 @@ def _jackd_binary():
 
 
 class Server:
-    """A private dummy JACK server called ``name`` (48 kHz, 128 frames)."""
+    """A private dummy JACK server (48 kHz, 128 frames) named for this checkout and ``tag``."""
 
-    def __init__(self, name: str):
-        self.name = name
-        self.env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
+    def __init__(self, tag: str, log_dir):
+        self.name = f"lhtest{zlib.crc32(str(ROOT).encode()):08x}{tag}"
+        self.env = dict(os.environ, JACK_DEFAULT_SERVER=self.name, JACK_NO_START_SERVER="1")
+        self.log = log_dir / f"jackd-{tag}.log"
         self.proc = None
+        self.killed = False
 
     def start(self) -> float:
-        self.proc = subprocess.Popen(["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                                         stdout=log, stderr=subprocess.STDOUT)
         end = time.monotonic() + 20
         while "system:playback_1" not in self.lsp():
-            assert time.monotonic() < end, "the private JACK server did not start"
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise AssertionError(f"the private JACK server {self.name} did not start "
+                                     f"(status {self.proc.poll()}): {self.log.read_text()[-800:]}")
             time.sleep(0.05)
         return time.monotonic()
 
     def kill(self) -> float:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+        self.killed = True
         return time.monotonic()
 
     def lsp(self) -> str:
@@ -56,6 +68,14 @@ class Server:
         return r.stdout if r.returncode == 0 else ""
 
     def stop(self) -> None:
+        """Stop the server; one that was killed and is not running is started again and stopped
+        cleanly, so it leaves no entry in JACK's registry."""
+        if self.killed and (self.proc is None or self.proc.poll() is not None):
+            try:
+                self.start()
+            except AssertionError:
+                pass  # the test's own failure says more
+        self.killed = False
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -121,7 +141,7 @@ def _came_back(run, rc, stats, t_up, t_back, t_run, t_end, max_s) -> dict:
 def test_server_killed_and_restarted_with_reconnect(tmp_path):
     """jackd killed 5 s into a 20 s run and started again 3 s later: livehost says so within 1 s,
     carries on, has its ports (and their connections) back within 5 s, ends on time with stats."""
-    server = Server(f"lhtest{os.getpid()}")
+    server = Server("a", tmp_path)
     stats = tmp_path / "s.json"
     server.start()
     run = Run(server, ["patches/default.toml", "--input", "none", "--driver", "jack", "--reconnect",
@@ -153,7 +173,7 @@ def test_server_killed_and_restarted_with_reconnect(tmp_path):
 
 def test_server_killed_without_reconnect_exits_1_with_stats(tmp_path):
     """Without --reconnect the run stops at once with status 1, says why and still writes its stats."""
-    server = Server(f"lhtest{os.getpid()}b")
+    server = Server("b", tmp_path)
     stats = tmp_path / "s.json"
     server.start()
     run = Run(server, ["patches/default.toml", "--input", "none", "--driver", "jack", "--duration", "30",
@@ -185,7 +205,7 @@ def _pa_run(server: Server, stats, *extra) -> tuple[Run, float]:
 def test_portaudio_stream_on_a_server_that_stops_is_noticed_and_exits_1_with_stats(tmp_path):
     """``--driver portaudio`` on JACK: the server stopping (SIGTERM, as a user restarting it) is
     noticed within 1 s, said, and the run ends with status 1 and its stats."""
-    server = Server(f"lhtest{os.getpid()}c")
+    server = Server("c", tmp_path)
     stats = tmp_path / "s.json"
     server.start()
     run, t_run = _pa_run(server, stats)
@@ -209,7 +229,7 @@ def test_portaudio_stream_on_a_server_that_stops_is_noticed_and_exits_1_with_sta
 
 def test_portaudio_stream_reopens_when_the_server_is_back_with_reconnect(tmp_path):
     """With --reconnect the run carries on (null driver) and reopens the stream once the server is back."""
-    server = Server(f"lhtest{os.getpid()}d")
+    server = Server("d", tmp_path)
     stats = tmp_path / "s.json"
     server.start()
     run, t_run = _pa_run(server, stats, "--reconnect")
