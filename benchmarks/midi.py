@@ -217,12 +217,38 @@ def onsets_portaudio(seed: int, notes: int = 50) -> dict:
         y, _ = sf.read(wav, dtype="float32", always_2d=True)
     loud = np.flatnonzero(np.abs(y[:, 0]) > 1e-4)
     on = loud[np.r_[True, np.diff(loud) > 64]] if loud.size else loud
-    sent = sender.sent[0::2]
-    k = min(len(on), len(sent))
-    d = on[:k] - sent[:k]
-    return {"notes": notes, "heard": int(len(on)), "latency_samples_min": 0,
-            "latency_samples_max": int(d.max() - d.min()), "jitter_samples": int(np.ptp(d)),
+    sent = np.asarray(sender.sent[0::2], np.int64)
+    d = pair_onsets(on, sent)
+    heard = d[d != LOST]
+    return {"notes": notes, "heard": int(heard.size), "latency_samples_min": 0,
+            "latency_samples_max": int(np.ptp(heard)) if heard.size else -1,
+            "jitter_samples": int(np.ptp(heard)) if heard.size else -1,
+            "at_the_usual_delay": int((heard == np.bincount(heard - heard.min()).argmax() + heard.min()).sum())
+            if heard.size else 0,
             "graph_latency_samples": eng.latency_samples(), "xruns": eng.stats()["xruns"]}
+
+
+LOST = np.iinfo(np.int64).min
+
+
+def pair_onsets(on: np.ndarray, sent: np.ndarray, window: int = 192) -> np.ndarray:
+    """Onset minus send frame for each sent note, ``LOST`` where no onset is near: the two clocks
+    differ by an unknown constant, taken as the one (among the first onsets less the first sends) that most sends have an
+    onset within ``window`` samples of; each send is then matched to the onset nearest ``send + c``,
+    so a lost note cannot shift the pairs after it (samples)."""
+    out = np.full(sent.size, LOST, np.int64)
+    if not on.size or not sent.size:
+        return out
+
+    def matches(c):
+        j = np.clip(np.searchsorted(on, sent + c), 1, on.size - 1) if on.size > 1 else np.zeros(sent.size, int)
+        near = np.where(np.abs(on[j - 1] - sent - c) < np.abs(on[j] - sent - c), j - 1, j) if on.size > 1 else j
+        return near, np.abs(on[near] - sent - c) <= window
+
+    c = max((int(o - t) for o in on[:3] for t in sent[:3]), key=lambda c: int(matches(c)[1].sum()))
+    near, ok = matches(c)
+    out[ok] = on[near[ok]] - sent[ok]
+    return out
 
 
 def onsets(seed: int, notes: int = 50) -> dict:
@@ -293,7 +319,8 @@ def main() -> int:
     for drv, o in ons.items():
         print(f"{drv}: note-on to onset over {o['notes']} notes: {o['latency_samples_min']}.."
               f"{o['latency_samples_max']} samples (jitter {o['jitter_samples']}; graph latency "
-              f"{o['graph_latency_samples']}; {o['xruns']} xruns in that run)")
+              f"{o['graph_latency_samples']}; {o['xruns']} xruns in that run)"
+              + (f"; heard {o['heard']}, {o['at_the_usual_delay']} at the usual delay" if "heard" in o else ""))
     return 0
 
 

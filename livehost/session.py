@@ -318,8 +318,9 @@ class Session:
         self.engine.set_bypass(node_id, on)
         self.dirty = True
 
-    def add(self, type_name: str, after=None) -> str:
-        """Add a node (or ``"layer"``) after ``after`` (or at the end); returns its id."""
+    def add(self, type_name: str, after=None, options: dict | None = None) -> str:
+        """Add a node (or ``"layer"``) after ``after`` (or at the end); returns its id. ``options``: the
+        type's build options (an ``lv2`` node's ``{"uri": ...}``)."""
         eng = self.engine
         container, index, layer, branch = eng.chain, len(eng.chain), None, 0
         if isinstance(after, (Node, Layer)) and after is not eng.master and after not in eng.sources:
@@ -331,9 +332,9 @@ class Session:
                 raise EngineError("layers go in the main chain")
             nid = eng.add_layer(2, index=index)
         else:
-            nid = eng.add_node(type_name, index=index, layer=layer, branch=branch)
+            nid = eng.add_node(type_name, index=index, layer=layer, branch=branch, options=options or None)
         self.dirty = True
-        spec = ("layer", None) if type_name == "layer" else ("node", type_name, {}, {})
+        spec = ("layer", None) if type_name == "layer" else ("node", type_name, {}, dict(options or {}))
 
         def again() -> None:
             self._readd(nid, spec, index, layer, branch)

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header
 
 from livehost.engine.graph import Layer, Node
 from livehost.errors import LivehostError
+from livehost.lv2.world import plugins as lv2_plugins
 from livehost.session import Session, patch_files
 from livehost.ui.screens import AddNodeScreen, AskScreen, ConfirmScreen, HelpScreen, PickScreen, SearchScreen
 from livehost.ui.widgets import Inspector, Meters, Rack, SidePanel, Spectrum, StatusLine
@@ -70,7 +71,7 @@ class LivehostApp(App):
         ("enter", "type a value for the selected parameter"),
         ("b", "bypass the selected node on/off (crossfaded)"),
         ("m", "MIDI learn: the next controller moved drives the selected parameter"),
-        ("a", "add a node after the selected one (searchable list)"),
+        ("a", "add a node after the selected one (searchable list; lv2: then the installed LV2 plugins)"),
         ("delete", "remove the selected node (faded out)"),
         ("shift+up/down", "move the selected node in its chain"),
         ("ctrl+z / ctrl+y", "undo / redo the last edit (100 levels, faded like the edit)"),
@@ -243,17 +244,44 @@ class LivehostApp(App):
         types.append(("layer", "Parallel branches mixed back with per-branch gain."))
         after = self.selected_item()
 
-        def done(name: str | None) -> None:
-            if not name:
-                return
+        def add(name: str, options: dict | None = None) -> None:
             try:
-                nid = self.session.add(name, after=after)
+                nid = self.session.add(name, after=after, options=options)
             except LivehostError as e:
                 self._error(e)
                 return
             self._after_edit(select=nid)
 
+        def done(name: str | None) -> None:
+            if name == "lv2":
+                self._pick_plugin(lambda uri: add("lv2", {"uri": uri}))
+            elif name:
+                add(name)
+
         self.push_screen(AddNodeScreen(types), done)
+
+    def _pick_plugin(self, then) -> None:
+        """The installed LV2 plugins, searchable by name, URI and class; ``then(uri)`` with the one
+        chosen. Those livehost cannot run are listed with the reason and refused."""
+        try:
+            infos = lv2_plugins()
+        except LivehostError as e:
+            self._error(e)
+            return
+        items = [(p.uri, f"{p.name} ({p.plugin_class})" + ("" if p.runnable else f"  [cannot run: {p.why_not}]"))
+                 for p in infos.values()]
+        width = min(48, max((len(u) for u, _ in items), default=12))
+
+        def chosen(uri: str | None) -> None:
+            if not uri:
+                return
+            if not infos[uri].runnable:
+                self._error(LivehostError(f"{uri}: livehost cannot run it: {infos[uri].why_not}"))
+                return
+            then(uri)
+
+        self.push_screen(SearchScreen(f"LV2 plugins ({len(items)} installed): type to search, enter to add",
+                                      items, width=width), chosen)
 
     def action_remove(self) -> None:
         it = self.selected_item()

@@ -59,6 +59,35 @@ async def test_add_a_node_from_the_searchable_list(session):
         assert session.dirty
 
 
+async def test_add_an_lv2_plugin_from_the_installed_list(session):
+    """``a``, ``lv2``: a second searchable list of the installed plugins; the one chosen is added with its
+    URI (its control ports become parameters), and undo/redo take it out and back with the same URI."""
+    from livehost.lv2.world import Lv2Error, plugins
+
+    amp = "http://lv2plug.in/plugins/eg-amp"
+    try:
+        if amp not in plugins():
+            pytest.skip("lv2-examples not installed")
+    except Lv2Error as e:
+        pytest.skip(str(e))
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "highpass")
+        await pilot.press("a", *"lv2", "enter")
+        await pilot.pause()
+        await pilot.press(*"eg-amp", "enter")
+        await pilot.pause()
+        assert ids(session) == ["input_gain", "highpass", "lv21", "slap", "room"]
+        node = session.engine.item("lv21")
+        assert node.options["uri"] == amp and "gain" in [p.name for p in node.type.params]
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "lv21" not in ids(session)
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert session.engine.item("lv21").options["uri"] == amp
+
+
 async def test_add_a_layer(session):
     app = LivehostApp(session)
     async with app.run_test(size=SIZE) as pilot:
