@@ -34,7 +34,9 @@ def _sender(port_name):
     raise AssertionError(f"{port_name} never appeared among {out.get_ports()}")
 
 
-def test_notes_from_a_jack_midi_client_sound_within_one_block(tmp_path):
+def _notes_take(path, notes):
+    """One take: the notes sent from an rtmidi JACK client to livehost's JACK MIDI client, the PortAudio
+    driver playing; (engine, note-ons the control side saw, send frames, recording)."""
     from livehost.engine import layout as L
     from livehost.engine.drivers.portaudio import PortAudioDriver
     from livehost.engine.drivers.recorder import Recorder
@@ -45,12 +47,11 @@ def test_notes_from_a_jack_midi_client_sound_within_one_block(tmp_path):
     eng = engine_for(load(os.path.join(ROOT, "patches", "synth-31edo.toml")))
     eng.set_param("synth", "release_ms", 20.0)
     drv = PortAudioDriver(eng, use_input=False)
-    rec = Recorder(eng, str(tmp_path / "live.wav"), channels=eng.out_ch)
+    rec = Recorder(eng, str(path), channels=eng.out_ch)
     rec.start()  # before the stream: recording frame k is engine frame k
     drv.start()
     midi = MidiInput(eng, api="jack", virtual="livehost-test-in", client_name="livehost-test").open()
     out = _sender("livehost-test-in")
-    notes = [69, 75, 80, 62]
     sent = []
     try:
         time.sleep(0.3)  # let the JACK connection settle
@@ -67,10 +68,23 @@ def test_notes_from_a_jack_midi_client_sound_within_one_block(tmp_path):
         midi.close()
         drv.stop()
         rec.stop()
-    y, sr = sf.read(tmp_path / "live.wav", dtype="float32", always_2d=True)
-    y = y[:, 0]
-    got = [e for e in midi.monitor.events() if e["kind"] == "note_on"]
+    y, _ = sf.read(path, dtype="float32", always_2d=True)
+    return eng, [e for e in midi.monitor.events() if e["kind"] == "note_on"], sent, y[:, 0]
+
+
+def test_notes_from_a_jack_midi_client_sound_within_one_block(tmp_path):
+    """Four notes from a second JACK client: each seen by the control side and sounding within a block.
+    A cycle JACK skips for a late client loses what it carried (JACK's transport, not the host): a take
+    that lost a note must show a JACK xrun, and is then played again (at most three takes)."""
+    notes = [69, 75, 80, 62]
+    for take in range(3):
+        eng, got, sent, y = _notes_take(tmp_path / f"live{take}.wav", notes)
+        if [e["a"] for e in got] == notes:
+            break
+        st = eng.stats()
+        assert st["jack_xruns"] > 0 or st["xruns"] > 0, ([e["a"] for e in got], st)
     assert [e["a"] for e in got] == notes
+    sr = int(eng.sr)
     lat = eng.latency_samples()  # the master limiter's lookahead, reported separately
     block = eng.max_block
     delays, send_delays = [], []
