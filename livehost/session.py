@@ -332,13 +332,24 @@ class Session:
             nid = eng.add_layer(2, index=index)
         else:
             nid = eng.add_node(type_name, index=index, layer=layer, branch=branch)
+            self._follow_tempo(nid)
         self.dirty = True
         spec = ("layer", None) if type_name == "layer" else ("node", type_name, {}, {})
 
         def again() -> None:
             self._readd(nid, spec, index, layer, branch)
+            if spec[0] == "node":
+                self._follow_tempo(nid)
         self._record(Step(f"add {nid}", lambda: self._unadd(nid), again))
         return nid
+
+    def _follow_tempo(self, node_id: str) -> None:
+        """Set a new node's parameters declared with ``follow`` (a looper's beat) to their division:
+        they follow the session tempo as a patch that leaves them out does."""
+        item = self.engine.item(node_id)
+        for p in item.params:
+            if p.follow:
+                self._set_value(item, p.name, p.follow)
 
     def _unadd(self, node_id: str) -> None:
         self.engine.remove_node(node_id)
@@ -690,7 +701,7 @@ class Session:
         node = self._preset_node(item)
         pairs = [(n, p) for n, p in self.params_of(node) if n != "bypass"]
         got = load_preset(path, node.type.name, [p for _, p in pairs])
-        values = {n: got.get(n, p.default) for n, p in pairs}
+        values = {n: got.get(n, p.follow or p.default) for n, p in pairs}
         with self._group(f"{node.id} preset"):
             for n, v in values.items():
                 self.set_value(node, n, v)
