@@ -14,6 +14,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from livehost import audiofile
+from livehost.dsp.looper import looper_played
 from livehost.engine.drivers.jack import JackDriver
 from livehost.engine.drivers.recorder import Recorder
 from livehost.engine.drivers.libjack import server_running as jack_server_running
@@ -23,7 +25,7 @@ from livehost.engine.patching import engine_for, patch_from_engine, patch_source
 from livehost.errors import LivehostError
 from livehost.history import History, Step
 from livehost.nodes.declare import Param
-from livehost.paths import recording_path
+from livehost.paths import loop_path, recording_path
 from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
 from livehost.patch import Patch, load, put_divisions, save, synced_params
 from livehost.tempo import ClockFollower, Tempo
@@ -723,6 +725,27 @@ class Session:
         rec = Recorder(self.engine, target, channels=min(self.engine.out_ch, 2), dry=dry)
         rec.start()
         self.recorder = rec
+        return target
+
+    def save_loop(self, item, path: str | None = None) -> str:
+        """Write looper ``item``'s loop as it plays (its base and the overdubs heard) to ``path``, default
+        a new ``recordings/<patch>-loop-<node>-<YYYYmmdd-HHMMSS>.wav`` beside the patches folder, as
+        32-bit float stereo at the engine's rate, atomically (temp file, rename); returns the file. Read
+        from the node's state in the arena on this thread: the audio thread never waits. LivehostError
+        if ``item`` is no looper, holds no loop yet, or the file cannot be written."""
+        if not isinstance(item, Node) or item.type.name != "looper":
+            raise LivehostError("select a looper in the rack: only a looper has a loop to save")
+        eng = self.engine
+        with eng.lock:  # (the node cannot be removed and its memory freed meanwhile)
+            node = eng.item(item.id)  # (EngineError, a LivehostError, if it is gone)
+            loop = looper_played(eng.a[node.sbase:node.sbase + node.ssize])
+        if len(loop) == 0:
+            raise LivehostError(f"{item.id} holds no loop yet (record one first)")
+        try:
+            target = str(path) if path else str(loop_path(self.path, item.id))
+        except OSError as e:
+            raise LivehostError(f"cannot make the recordings folder: {e}") from None
+        audiofile.write(target, loop, eng.sr, atomic=True)
         return target
 
     @property
