@@ -28,7 +28,7 @@ from livehost.nodes.declare import Param
 from livehost.paths import loop_path, recording_path
 from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
 from livehost.patch import Patch, load, put_divisions, save, synced_params
-from livehost.tempo import ClockFollower, Tempo
+from livehost.tempo import TAP_RESET_S, ClockFollower, Tempo
 from livehost.midi.input import match_port
 from livehost.workers import Workers, midi_config
 
@@ -102,11 +102,12 @@ class Session:
     changes (tap, OSC, the UI, MIDI clock), so the change glides instead of clicking.
 
     Undo/redo (:attr:`history`, :meth:`undo`, :meth:`redo`): every edit made through the session
-    (parameter, add, remove, move, bypass, load, preset load, MIDI learn, A/B flip) records a step that
-    goes back the way the edit came: a parameter through the smoothed set path, add/remove/move/bypass
-    through the engine's crossfaded edits, a load (and removing a layer, and A/B) by installing the
-    patch as it was through the faded load path. Changes of one parameter less than 0.5 s apart (a knob
-    turned) make one step.  A/B (:meth:`flip_ab`): two versions of the patch, flipped crossfaded.
+    (parameter, add, remove, move, bypass, load, preset load, MIDI learn, A/B flip, tempo set or
+    tapped) records a step that goes back the way the edit came: a parameter (and the tempo's synced
+    parameters) through the smoothed set path, add/remove/move/bypass through the engine's crossfaded
+    edits, a load (and removing a layer, and A/B) by installing the patch as it was through the faded
+    load path. Changes of one parameter less than 0.5 s apart (a knob turned) make one step, as does a
+    count of taps; following MIDI clock is no edit.  A/B (:meth:`flip_ab`): two versions of the patch, flipped crossfaded.
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
@@ -769,19 +770,38 @@ class Session:
         self._retempo()
 
     def set_tempo(self, bpm: float, source: str) -> float:
-        """Set the session tempo (bpm, clamped to 20..400) from ``source`` (``"osc"``, ``"ui"``...)."""
+        """Set the session tempo (bpm, clamped to 20..400) from ``source`` (``"osc"``, ``"ui"``...).
+        Undoable (changes less than 0.5 s apart make one step), as the edits are."""
+        before = (self.tempo.bpm, self.tempo.source)
         got = self.tempo.set(bpm, source)
         self._retempo()
         self.dirty = True
+        self._record_tempo(before, ("tempo",), None)
         return got
+
+    def _record_tempo(self, before: tuple[float, str], key: tuple, merge_s: float | None) -> None:
+        """Record a tempo change from ``before`` (bpm, source) to the tempo now as an undo step; undo and
+        redo re-set the synced parameters the way any tempo change does (smoothed)."""
+        after = (self.tempo.bpm, self.tempo.source)
+        if after[0] == before[0]:
+            return
+        self._record(Step(f"tempo {after[0]:.4g} bpm", lambda: self._tempo_to(*before),
+                          lambda: self._tempo_to(*after), key=key, merge_s=merge_s))
+
+    def _tempo_to(self, bpm: float, source: str) -> None:
+        self.tempo.set(bpm, source)
+        self._retempo()
+        self.dirty = True
 
     def tap(self, now: float | None = None) -> float | None:
         """A tap-tempo tap (``now``: seconds on :func:`time.monotonic`'s clock, default now); returns
         the tempo in bpm once two taps make an interval, else None."""
+        before = (self.tempo.bpm, self.tempo.source)
         got = self.tempo.tap(now)
         if got is not None:
             self._retempo()
             self.dirty = True
+            self._record_tempo(before, ("tap",), TAP_RESET_S)  # a count of taps: one undo step
         return got
 
     def _on_tap(self, frame: int | None) -> None:

@@ -647,9 +647,14 @@ def test_a_loopers_beat_follows_the_session_tempo_unless_given_a_number(tmp_path
         text = path.read_text()
         assert text.count("beat_ms") == 1 and "beat_ms = 450.0" in text
         assert load(str(path)).engine_chain()[0][3]["beat_ms"] == pytest.approx(600.0)  # saved at 100 bpm
+        assert s.undo() == "tempo 100 bpm"  # (tempo changes are undo steps too)
+        assert eng.get_param("lp", "beat_ms") == eng.get_param(nid, "beat_ms") == pytest.approx(400.0)
         s.undo()
         assert nid not in [it.id for it in eng.chain]
         s.redo()
+        assert eng.get_param(nid, "beat_ms") == pytest.approx(400.0)
+        s.redo()
+        assert eng.get_param(nid, "beat_ms") == pytest.approx(600.0)
         s.set_tempo(120, "ui")
         assert eng.get_param(nid, "beat_ms") == pytest.approx(500.0)
     finally:
