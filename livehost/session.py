@@ -107,7 +107,8 @@ class Session:
     parameters) through the smoothed set path, add/remove/move/bypass through the engine's crossfaded
     edits, a load (and removing a layer, and A/B) by installing the patch as it was through the faded
     load path. Changes of one parameter less than 0.5 s apart (a knob turned) make one step, as does a
-    count of taps; following MIDI clock is no edit.  A/B (:meth:`flip_ab`): two versions of the patch, flipped crossfaded.
+    count of taps; following MIDI clock is no edit.  A/B (:meth:`flip_ab`): two versions of the patch,
+    flipped crossfaded.
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,

@@ -54,8 +54,9 @@ closes by itself after that many bars (a fixed length; a press before that close
 hold while a quantised take records on closes it and then stops. A length past :data:`MAX_S` is cut
 to whole bars that fit (to the free length if not even one does).
 
-Up to :data:`MAX_S` seconds, allocated with the node: ``5 * MAX_S * sr`` float64 slots (base and overdub stereo, ids), 58 MB at 48 kHz.  A node bypassed
-all the way is not run: its loop holds still, and it sees the pedal's level again when it comes back.
+Up to :data:`MAX_S` seconds, allocated with the node: ``5 * MAX_S * sr`` float64 slots (base and overdub
+stereo, ids), 58 MB at 48 kHz.  A node bypassed all the way is not run: its loop holds still, and it
+sees the pedal's level again when it comes back.
 The output is the input (``thru`` on; off for loopers on parallel layer branches beside a dry branch) plus
 the loop at ``level_db``.
 
