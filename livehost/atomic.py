@@ -34,3 +34,29 @@ def write_text_atomic(path: str | os.PathLike, text: str,
             pass
         raise
     return path
+
+
+def replace_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Make ``path`` atomically with ``write(tmp)``, which writes the whole file at the temp path ``tmp``
+    (a binary file, an audio file written by a library that wants a name): the temp file is flushed to
+    the disk and renamed over ``path`` (its folder is made if missing); on any failure the old file is
+    untouched and no temp file is left. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path

@@ -8,6 +8,7 @@ from math import gcd
 import numpy as np
 import soundfile as sf
 
+from livehost.atomic import replace_atomic
 from livehost.errors import LivehostError
 
 FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
@@ -37,10 +38,12 @@ def read(path: str | os.PathLike, sr: float | None = None, stereo: bool = True) 
     return np.ascontiguousarray(x), int(fsr)
 
 
-def write(path: str | os.PathLike, x: np.ndarray, sr: float, subtype: str | None = None) -> None:
+def write(path: str | os.PathLike, x: np.ndarray, sr: float, subtype: str | None = None,
+          atomic: bool = False) -> None:
     """Write ``x`` (frames, channels) at ``sr`` Hz; the format follows the extension (.wav/.flac/.ogg).
 
     WAV is written as 32-bit float unless ``subtype`` says otherwise, so renders are exact.
+    atomic: write a temp file beside it and rename it over ``path`` (never a half-written file).
     """
     path = str(path)
     ext = os.path.splitext(path)[1].lower()
@@ -50,7 +53,10 @@ def write(path: str | os.PathLike, x: np.ndarray, sr: float, subtype: str | None
     if subtype is None:
         subtype = {"WAV": "FLOAT", "FLAC": "PCM_24", "OGG": "VORBIS"}[fmt]
     try:
-        sf.write(path, x, int(sr), format=fmt, subtype=subtype)
+        if atomic:
+            replace_atomic(path, lambda tmp: sf.write(str(tmp), x, int(sr), format=fmt, subtype=subtype))
+        else:
+            sf.write(path, x, int(sr), format=fmt, subtype=subtype)
     except (RuntimeError, sf.LibsndfileError, OSError, ValueError) as e:
         raise LivehostError(f"{path}: cannot write audio: {_reason(e)}") from None
 

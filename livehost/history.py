@@ -17,13 +17,16 @@ from typing import Callable, Hashable
 @dataclass
 class Step:
     """One undoable edit: ``label`` says what (shown to the user); ``key`` names what it changed, for
-    merging (None: never merged); ``t``: when it was last extended (seconds, :func:`time.monotonic`)."""
+    merging (None: never merged); ``t``: when it was last extended (seconds, :func:`time.monotonic`);
+    ``merge_s``: this step's own merging window in seconds (None: the history's; a count of tap-tempo
+    taps, seconds apart, is one step)."""
 
     label: str
     undo: Callable[[], None]
     redo: Callable[[], None]
     key: Hashable | None = None
     t: float = 0.0
+    merge_s: float | None = None
 
 
 class History:
@@ -43,8 +46,9 @@ class History:
         now = time.monotonic() if now is None else float(now)
         last = self._undo[-1] if self._undo else None
         self._redo.clear()
+        window = self.merge_s if step.merge_s is None else step.merge_s
         if (last is not None and step.key is not None and last.key == step.key
-                and now - last.t <= self.merge_s):
+                and now - last.t <= window):
             last.redo = step.redo
             last.t = now
             return

@@ -109,11 +109,18 @@ class Patch:
         return float((self.extra.get("tempo") or {}).get("bpm", DEFAULT_BPM))
 
 
+def followed(node_type, values: dict) -> dict[str, str]:
+    """``{parameter: division}`` of ``node_type``'s parameters declared with ``follow`` (a looper's
+    beat) that ``values`` leaves out: they follow the session tempo at that division."""
+    return {q.name: q.follow for q in node_type.params if q.follow and q.name not in values}
+
+
 def resolve_divisions(values: dict, node_type, bpm: float) -> dict:
     """``values`` (a node's patch values) with every note division (a string given to a parameter
-    declared with ``sync``) replaced by its number at ``bpm`` beats per minute."""
-    out = dict(values)
-    for k, v in values.items():
+    declared with ``sync``, or left out of one declared with ``follow``) replaced by its number at
+    ``bpm`` beats per minute."""
+    out = {**followed(node_type, values), **values}
+    for k, v in list(out.items()):
         if isinstance(v, str) and _syncable(node_type, k):
             out[k] = node_type.param(k).synced(v, bpm)
     return out
@@ -137,12 +144,13 @@ def _syncable(node_type, name: str) -> bool:
 
 def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
     """``{(node id, parameter): division}`` for every parameter the patch gives as a note division
-    (chain, layers' branches and ``[synth]``)."""
+    (chain, layers' branches and ``[synth]``), and every one declared with ``follow`` it leaves out."""
     reg = load_all()
     out: dict[tuple[str, str], str] = {}
     for it in node_specs(p.chain):
         nt = reg[it.type]
-        out.update({(it.id, k): v for k, v in it.values.items() if isinstance(v, str) and _syncable(nt, k)})
+        values = {**followed(nt, it.values), **it.values}
+        out.update({(it.id, k): v for k, v in values.items() if isinstance(v, str) and _syncable(nt, k)})
     if p.synth is not None:
         sid = p.synth.get("id", "synth")
         out.update({(sid, k): v for k, v in p.synth["values"].items()
@@ -152,11 +160,16 @@ def synced_params(p: "Patch") -> dict[tuple[str, str], str]:
 
 def put_divisions(p: "Patch", divisions: dict[tuple[str, str], str]) -> None:
     """Write ``{(node id, parameter): division}`` back into ``p``'s node values (in place), so a
-    saved patch keeps the divisions as they were written; ids ``p`` lacks are skipped."""
+    saved patch keeps the divisions as they were written; ids ``p`` lacks are skipped. A parameter that
+    follows its declared ``follow`` division is left out, as a default is."""
+    reg = load_all()
     for it in node_specs(p.chain):
         for (nid, k), d in divisions.items():
             if nid == it.id:
-                it.values[k] = d
+                if followed(reg[it.type], {}).get(k) == d:
+                    it.values.pop(k, None)
+                else:
+                    it.values[k] = d
     if p.synth is not None:
         sid = p.synth.get("id", "synth")
         for (nid, k), d in divisions.items():

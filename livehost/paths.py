@@ -51,10 +51,20 @@ def recording_path(patch_path, when: float | None = None) -> Path:
     """A new file for a take of the patch at ``patch_path``: ``recordings/<patch>-<YYYYmmdd-HHMMSS>.wav``
     (local time ``when``, seconds since the epoch, default now), with ``-2``, ``-3``... added if that name is
     taken; the folder is created.  Never an existing file (OSError if the folder cannot be made)."""
+    return _new_file(patch_path, "", when)
+
+
+def loop_path(patch_path, node_id: str, when: float | None = None) -> Path:
+    """A new file for a looper's loop: ``recordings/<patch>-loop-<node>-<YYYYmmdd-HHMMSS>.wav``, named
+    and placed as :func:`recording_path` names and places takes."""
+    return _new_file(patch_path, f"-loop-{node_id}", when)
+
+
+def _new_file(patch_path, what: str, when: float | None) -> Path:
     folder = recordings_dir(patch_path)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
-    stem = f"{Path(patch_path).stem}-{stamp}"
+    stem = f"{Path(patch_path).stem}{what}-{stamp}"
     p = folder / f"{stem}.wav"
     k = 2
     while p.exists():

@@ -14,6 +14,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from livehost import audiofile
+from livehost.dsp.looper import looper_played
 from livehost.engine.drivers.jack import JackDriver
 from livehost.engine.drivers.recorder import Recorder
 from livehost.engine.drivers.libjack import server_running as jack_server_running
@@ -23,10 +25,10 @@ from livehost.engine.patching import engine_for, patch_from_engine, patch_source
 from livehost.errors import LivehostError
 from livehost.history import History, Step
 from livehost.nodes.declare import Param
-from livehost.paths import recording_path
+from livehost.paths import loop_path, recording_path
 from livehost.presets import Preset, list_presets, load_preset, save_preset, shipped_presets_dir, user_presets_dir
 from livehost.patch import Patch, load, put_divisions, save, synced_params
-from livehost.tempo import ClockFollower, Tempo
+from livehost.tempo import TAP_RESET_S, ClockFollower, Tempo
 from livehost.midi.input import match_port
 from livehost.workers import Workers, midi_config
 
@@ -100,11 +102,13 @@ class Session:
     changes (tap, OSC, the UI, MIDI clock), so the change glides instead of clicking.
 
     Undo/redo (:attr:`history`, :meth:`undo`, :meth:`redo`): every edit made through the session
-    (parameter, add, remove, move, bypass, load, preset load, MIDI learn, A/B flip) records a step that
-    goes back the way the edit came: a parameter through the smoothed set path, add/remove/move/bypass
-    through the engine's crossfaded edits, a load (and removing a layer, and A/B) by installing the
-    patch as it was through the faded load path. Changes of one parameter less than 0.5 s apart (a knob
-    turned) make one step.  A/B (:meth:`flip_ab`): two versions of the patch, flipped crossfaded.
+    (parameter, add, remove, move, bypass, load, preset load, MIDI learn, A/B flip, tempo set or
+    tapped) records a step that goes back the way the edit came: a parameter (and the tempo's synced
+    parameters) through the smoothed set path, add/remove/move/bypass through the engine's crossfaded
+    edits, a load (and removing a layer, and A/B) by installing the patch as it was through the faded
+    load path. Changes of one parameter less than 0.5 s apart (a knob turned) make one step, as does a
+    count of taps; following MIDI clock is no edit.  A/B (:meth:`flip_ab`): two versions of the patch,
+    flipped crossfaded.
     """
 
     def __init__(self, patch_path: str, driver: str = "auto", device=None, input_override: str | None = None,
@@ -333,13 +337,24 @@ class Session:
             nid = eng.add_layer(2, index=index)
         else:
             nid = eng.add_node(type_name, index=index, layer=layer, branch=branch, options=options or None)
+            self._follow_tempo(nid)
         self.dirty = True
         spec = ("layer", None) if type_name == "layer" else ("node", type_name, {}, dict(options or {}))
 
         def again() -> None:
             self._readd(nid, spec, index, layer, branch)
+            if spec[0] == "node":
+                self._follow_tempo(nid)
         self._record(Step(f"add {nid}", lambda: self._unadd(nid), again))
         return nid
+
+    def _follow_tempo(self, node_id: str) -> None:
+        """Set a new node's parameters declared with ``follow`` (a looper's beat) to their division:
+        they follow the session tempo as a patch that leaves them out does."""
+        item = self.engine.item(node_id)
+        for p in item.params:
+            if p.follow:
+                self._set_value(item, p.name, p.follow)
 
     def _unadd(self, node_id: str) -> None:
         self.engine.remove_node(node_id)
@@ -691,7 +706,7 @@ class Session:
         node = self._preset_node(item)
         pairs = [(n, p) for n, p in self.params_of(node) if n != "bypass"]
         got = load_preset(path, node.type.name, [p for _, p in pairs])
-        values = {n: got.get(n, p.default) for n, p in pairs}
+        values = {n: got.get(n, p.follow or p.default) for n, p in pairs}
         with self._group(f"{node.id} preset"):
             for n, v in values.items():
                 self.set_value(node, n, v)
@@ -715,6 +730,27 @@ class Session:
         self.recorder = rec
         return target
 
+    def save_loop(self, item, path: str | None = None) -> str:
+        """Write looper ``item``'s loop as it plays (its base and the overdubs heard) to ``path``, default
+        a new ``recordings/<patch>-loop-<node>-<YYYYmmdd-HHMMSS>.wav`` beside the patches folder, as
+        32-bit float stereo at the engine's rate, atomically (temp file, rename); returns the file. Read
+        from the node's state in the arena on this thread: the audio thread never waits. LivehostError
+        if ``item`` is no looper, holds no loop yet, or the file cannot be written."""
+        if not isinstance(item, Node) or item.type.name != "looper":
+            raise LivehostError("select a looper in the rack: only a looper has a loop to save")
+        eng = self.engine
+        with eng.lock:  # (the node cannot be removed and its memory freed meanwhile)
+            node = eng.item(item.id)  # (EngineError, a LivehostError, if it is gone)
+            loop = looper_played(eng.a[node.sbase:node.sbase + node.ssize])
+        if len(loop) == 0:
+            raise LivehostError(f"{item.id} holds no loop yet (record one first)")
+        try:
+            target = str(path) if path else str(loop_path(self.path, item.id))
+        except OSError as e:
+            raise LivehostError(f"cannot make the recordings folder: {e}") from None
+        audiofile.write(target, loop, eng.sr, atomic=True)
+        return target
+
     @property
     def recording(self) -> bool:
         """Whether a take is being recorded now."""
@@ -736,19 +772,38 @@ class Session:
         self._retempo()
 
     def set_tempo(self, bpm: float, source: str) -> float:
-        """Set the session tempo (bpm, clamped to 20..400) from ``source`` (``"osc"``, ``"ui"``...)."""
+        """Set the session tempo (bpm, clamped to 20..400) from ``source`` (``"osc"``, ``"ui"``...).
+        Undoable (changes less than 0.5 s apart make one step), as the edits are."""
+        before = (self.tempo.bpm, self.tempo.source)
         got = self.tempo.set(bpm, source)
         self._retempo()
         self.dirty = True
+        self._record_tempo(before, ("tempo",), None)
         return got
+
+    def _record_tempo(self, before: tuple[float, str], key: tuple, merge_s: float | None) -> None:
+        """Record a tempo change from ``before`` (bpm, source) to the tempo now as an undo step; undo and
+        redo re-set the synced parameters the way any tempo change does (smoothed)."""
+        after = (self.tempo.bpm, self.tempo.source)
+        if after[0] == before[0]:
+            return
+        self._record(Step(f"tempo {after[0]:.4g} bpm", lambda: self._tempo_to(*before),
+                          lambda: self._tempo_to(*after), key=key, merge_s=merge_s))
+
+    def _tempo_to(self, bpm: float, source: str) -> None:
+        self.tempo.set(bpm, source)
+        self._retempo()
+        self.dirty = True
 
     def tap(self, now: float | None = None) -> float | None:
         """A tap-tempo tap (``now``: seconds on :func:`time.monotonic`'s clock, default now); returns
         the tempo in bpm once two taps make an interval, else None."""
+        before = (self.tempo.bpm, self.tempo.source)
         got = self.tempo.tap(now)
         if got is not None:
             self._retempo()
             self.dirty = True
+            self._record_tempo(before, ("tap",), TAP_RESET_S)  # a count of taps: one undo step
         return got
 
     def _on_tap(self, frame: int | None) -> None:

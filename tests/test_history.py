@@ -211,3 +211,38 @@ def test_a_midi_learn_binding_is_undone_and_redone():
         assert [m.to_table() for m in s.midi_maps] == bound
     finally:
         s.close()
+
+
+def test_tempo_changes_are_undo_steps_and_a_count_of_taps_is_one(tmp_path):
+    """set_tempo (the UI, OSC) records a step; undo puts the tempo (and its source) back and re-sets a
+    synced delay time with it; a count of taps (each within TAP_RESET_S of the last) is one step, however
+    long; a tempo re-set to itself records nothing; MIDI clock following records nothing."""
+    p = tmp_path / "t.toml"
+    p.write_text('[patch]\nname = "t"\n[tempo]\nbpm = 90\n[[chain]]\ntype = "delay"\nid = "echo"\ntime_ms = "1/4"\n')
+    s = Session(str(p), driver="none", start_models=False)
+    try:
+        s.history.clear()
+        ms = lambda: s.engine.get_param("echo", "time_ms")  # noqa: E731
+        s.set_tempo(150, "osc")
+        assert ms() == pytest.approx(400.0) and s.history.can_undo == 1
+        s.set_tempo(150, "ui")  # the same tempo: no step
+        assert s.history.can_undo == 1
+        for k in range(6):  # taps 0.5 s apart: 120 bpm (5 intervals)
+            s.tap(1000.0 + 0.5 * k)
+        assert s.tempo.bpm == pytest.approx(120.0) and s.tempo.source == "tap"
+        assert s.history.can_undo == 2
+        assert s.undo() == "tempo 120 bpm"
+        assert s.tempo.bpm == 150.0 and s.tempo.source == "ui" and ms() == pytest.approx(400.0)
+        assert s.undo() == "tempo 150 bpm"
+        assert s.tempo.bpm == 90.0 and s.tempo.source == "patch" and ms() == pytest.approx(60000.0 / 90)
+        assert s.undo() is None
+        s.redo(), s.redo()
+        assert s.tempo.bpm == pytest.approx(120.0) and ms() == pytest.approx(500.0)
+        s.clock_in = True  # MIDI clock at 100 bpm (1200 frames a clock at 48 kHz): followed, not an edit
+        r = s.workers.router
+        r.handle([0xFA], delivered=True, frame=0)
+        for k in range(30):
+            r.handle([0xF8], delivered=True, frame=5000 + 1200 * k)
+        assert s.tempo.bpm == pytest.approx(100.0) and s.history.can_undo == 2
+    finally:
+        s.close()

@@ -43,18 +43,32 @@ before the loop's first sample) is kept. When the take is closed at length ``L``
 ``u = pi/2 (j + 0.5) / X``, so the end of each pass runs continuously into its start. Overdubs fade in
 and out over ``xfade_ms`` at their punch points; stop and play-from-stop fade the loop out/in.
 
-Free loop length (no quantising to bars of a tempo yet); up to :data:`MAX_S` seconds, allocated with the
-node: ``5 * MAX_S * sr`` float64 slots (base and overdub stereo, ids), 58 MB at 48 kHz.  A node bypassed
-all the way is not run: its loop holds still, and it sees the pedal's level again when it comes back.
+**Loop length.** Free (``quantise = "off"``): the take is as long as the closing press makes it. Quantised
+(``"bar"`` or ``"beat"``): the closing press rounds the take's length to the nearest whole number of
+bars (``beats`` x ``beat_ms``) or beats, at least one; a press before that length lets the take record
+on and close itself at exactly that length, a press after it closes the loop there at once and plays
+on from where the take had got to (``n - L``: the loop stays on the bar grid; it fades in over
+``xfade_ms``). ``beat_ms`` is a synced parameter that follows the session tempo (one beat, ``"1/4"``,
+unless the patch gives a number), so a bar is ``beats * 60 / bpm`` seconds. ``bars`` > 0: the take
+closes by itself after that many bars (a fixed length; a press before that closes it as above). A
+hold while a quantised take records on closes it and then stops. A length past :data:`MAX_S` is cut
+to whole bars that fit (to the free length if not even one does).
+
+Up to :data:`MAX_S` seconds, allocated with the node: ``5 * MAX_S * sr`` float64 slots (base and overdub
+stereo, ids), 58 MB at 48 kHz.  A node bypassed all the way is not run: its loop holds still, and it
+sees the pedal's level again when it comes back.
 The output is the input (``thru`` on; off for loopers on parallel layer branches beside a dry branch) plus
 the loop at ``level_db``.
 
-Parameters (``pp``/``pc`` order): ``0 pedal  1 clear  2 level_db  3 thru  4 xfade_ms``.
+Parameters (``pp``/``pc`` order): ``0 pedal  1 clear  2 level_db  3 thru  4 xfade_ms  5 quantise
+6 bars  7 beats  8 beat_ms``; the loop-length ones are read when a take starts or a press closes it.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from livehost.dsp.rt import rt_jit
 
@@ -77,7 +91,9 @@ EMPTY, RECORD, PLAY, OVERDUB, STOP, ARMED = 0, 1, 2, 3, 4, 5
 MODES = ("empty", "record", "play", "overdub", "stop", "armed")
 """Mode names by number (``armed``: playing, a press to overdub waiting to be confirmed)."""
 
-P_PEDAL, P_CLEAR, P_LEVEL, P_THRU, P_XFADE = 0, 1, 2, 3, 4
+P_PEDAL, P_CLEAR, P_LEVEL, P_THRU, P_XFADE, P_QUANT, P_BARS, P_BEATS, P_BEAT = 0, 1, 2, 3, 4, 5, 6, 7, 8
+QUANTISE = ("off", "bar", "beat")
+"""``quantise`` choices: free length, whole bars, whole beats."""
 
 C_LMAX = 0  #: loop buffer length per channel, samples (constant)
 C_XMAX = 1  #: pre-roll length, samples (constant)
@@ -108,7 +124,9 @@ V_PRW = 27  #: pre-roll ring write index
 V_RN = 28  #: scratch samples of the last confirmed overdub to write into the loop
 V_RP = 29  #: how many of them are written
 V_RWG = 30  #: the write gain (punch-in ramp) reached by that catch-up
-_HDR = 32  #: then A (NID), pre-roll ring (2 x XMAX), pre-roll kept (2 x XMAX), scratch (2 x SCR),
+V_TGT = 31  #: length (samples) a quantised take closes itself at (0: none pending)
+V_TSTOP = 32  #: 1: stop once that pending take has closed (a hold while it recorded on)
+_HDR = 40  #: then A (NID), pre-roll ring (2 x XMAX), pre-roll kept (2 x XMAX), scratch (2 x SCR),
 #: B (2 x LMAX), D (2 x LMAX), T (LMAX)
 
 HALT_STOP, HALT_CLEAR = 1.0, 2.0
@@ -172,6 +190,15 @@ def looper_loop(st) -> tuple:
     return b, d, st[ot:ot + n], st[_HDR:_HDR + NID]
 
 
+def looper_played(st) -> np.ndarray:
+    """The loop as it plays (base plus the overdubs heard, undone ones left out), a float32 copy
+    ``(length, 2)``; ``(0, 2)`` when there is no loop. Reads ``st`` from any thread without waiting
+    (a block being overdubbed meanwhile may be caught half written)."""
+    b, d, t, a = looper_loop(st)
+    heard = np.where(t > 0, a[t.astype(np.int64) % NID], 0.0)
+    return (b + heard * d).T.astype(np.float32)
+
+
 @rt_jit
 def _clear_now(st):
     st[V_MODE] = EMPTY
@@ -186,11 +213,27 @@ def _clear_now(st):
     st[V_SWP] = 0.0
     st[V_RN] = 0.0
     st[V_RP] = 0.0
+    st[V_TGT] = 0.0
+    st[V_TSTOP] = 0.0
 
 
 @rt_jit
-def _start_record(st):
-    """Keep the pre-roll (oldest first), start a take at position 0."""
+def _whole(st, m, unit):
+    """The length (samples) of ``m`` (>= 1) whole units of ``unit`` samples, fewer units if that is
+    longer than the loop buffer; 0 if not even one unit fits."""
+    lm = int(st[C_LMAX])
+    while m >= 1.0:
+        n = int(math.floor(m * unit + 0.5))
+        if n <= lm:
+            return n
+        m -= 1.0
+    return 0
+
+
+@rt_jit
+def _start_record(st, fixed):
+    """Keep the pre-roll (oldest first), start a take at position 0; ``fixed`` > 0: the take closes
+    itself at that length (samples)."""
     lm, opr, op, osc, ob, od, ot = _offsets(st)
     xm = int(st[C_XMAX])
     w = int(st[V_PRW])
@@ -200,14 +243,16 @@ def _start_record(st):
         st[op + xm + j] = st[opr + xm + r]
     _clear_now(st)
     st[V_MODE] = RECORD
+    st[V_TGT] = fixed
 
 
 @rt_jit
-def _close_loop(st, xf):
-    """End the take at the current position: crossfade its end into the pre-roll, play from 0."""
+def _close_loop(st, xf, n):
+    """End the take at length ``n`` (<= the samples recorded): crossfade its end into the pre-roll and
+    play on from where the take has got to (0 when closed at the current position; then no fade)."""
     lm, opr, op, osc, ob, od, ot = _offsets(st)
     xm = int(st[C_XMAX])
-    n = int(st[V_POS])
+    rec = int(st[V_POS])
     if n < 2:  # (a press cannot close a take shorter than DOUBLE_S: that press is a double)
         _clear_now(st)
         return
@@ -220,10 +265,34 @@ def _close_loop(st, xf):
         st[ob + p] = (1.0 - w) * st[ob + p] + w * st[op + q]
         st[ob + lm + p] = (1.0 - w) * st[ob + lm + p] + w * st[op + xm + q]
     st[V_LEN] = n
-    st[V_POS] = 0.0
+    st[V_POS] = rec - n
     st[V_SWP] = 0.0
     st[V_MODE] = PLAY
-    st[V_GPLAY] = 1.0  # the loop's first sample follows the take's last one: no fade
+    # from 0, the loop's first sample follows the take's last one: no fade; from further on, fade in
+    st[V_GPLAY] = 1.0 if rec == n else 0.0
+    st[V_TGT] = 0.0
+    if st[V_TSTOP] != 0.0:
+        st[V_TSTOP] = 0.0
+        st[V_HALT] = HALT_STOP
+
+
+@rt_jit
+def _end_take(st, xf, unit):
+    """The take is to end here (a press, or the buffer is full): at once when free (``unit`` <= 0),
+    else at the nearest whole number (>= 1) of ``unit`` samples: now if the take is already that long,
+    else when it gets there."""
+    n = int(st[V_POS])
+    if unit <= 0.0:
+        _close_loop(st, xf, n)
+        return
+    m = max(1.0, math.floor(n / unit + 0.5))
+    want = _whole(st, m, unit)
+    if want == 0:
+        _close_loop(st, xf, n)
+    elif want > n:
+        st[V_TGT] = want
+    else:
+        _close_loop(st, xf, want)
 
 
 @rt_jit
@@ -319,8 +388,9 @@ def _release(st, step):
 
 
 @rt_jit
-def _press(st, xf):
-    """The switch went down (at the current sample)."""
+def _press(st, xf, unit, fixed):
+    """The switch went down (at the current sample); ``unit``: the quantising unit (samples, 0: free),
+    ``fixed``: the fixed take length (samples, 0: none)."""
     if st[V_HALT] != 0.0:
         return  # fading out to stop/clear: a press is ignored
     st[V_GDOWN] = 1.0
@@ -342,9 +412,9 @@ def _press(st, xf):
     st[V_GT] = 0.0
     st[V_GOPEN] = 1.0
     if mode == EMPTY:
-        _start_record(st)
+        _start_record(st, fixed)
     elif mode == RECORD:
-        _close_loop(st, xf)
+        _end_take(st, xf, unit)
     elif mode == PLAY:
         if st[V_RP] < st[V_RN]:  # the scratch is about to be reused: finish the last catch-up first
             lm, opr, op, osc, ob, od, ot = _offsets(st)
@@ -372,7 +442,10 @@ def _halt(st, how):
     if mode == PLAY:
         st[V_HALT] = how
     elif mode == RECORD:
-        _clear_now(st)
+        if how == HALT_STOP and st[V_TGT] != 0.0 and st[V_POS] > 0.0:
+            st[V_TSTOP] = 1.0  # a quantised take recording on to its length: keep it, then stop
+        else:
+            _clear_now(st)
     elif mode == STOP and how == HALT_CLEAR:
         _clear_now(st)
 
@@ -401,6 +474,12 @@ def looper_process(pp, pc, st, buf, n, sr):
     xf = int(round(min(max(pc[P_XFADE], 1.0), XFADE_MAX_MS) * 1e-3 * sr))
     xf = min(max(xf, 1), xm - 1)
     step = 1.0 / xf
+    beat = max(pc[P_BEAT], 1.0) * 1e-3 * sr
+    bar = max(1.0, math.floor(pc[P_BEATS] + 0.5)) * beat
+    q = int(pc[P_QUANT] + 0.5)
+    unit = bar if q == 1 else (beat if q == 2 else 0.0)
+    nb = math.floor(pc[P_BARS] + 0.5)
+    fixed = _whole(st, nb, bar) if nb >= 1.0 else 0
     ped = 1.0 if pc[P_PEDAL] >= 0.5 else 0.0
     clr = 1.0 if pc[P_CLEAR] >= 0.5 else 0.0
     if st[V_INIT] == 0.0:  # first block: levels from its start (a pedal saved down is not a press)
@@ -415,7 +494,7 @@ def looper_process(pp, pc, st, buf, n, sr):
     if ped != st[V_PED]:
         st[V_PED] = ped
         if ped != 0.0:
-            _press(st, xf)
+            _press(st, xf, unit, fixed)
         else:
             _release(st, step)
     lv0 = 10.0 ** (pp[P_LEVEL] / 20.0)
@@ -450,8 +529,11 @@ def looper_process(pp, pc, st, buf, n, sr):
             st[od + lm + p] = 0.0
             st[ot + p] = 0.0
             st[V_POS] = p + 1
-            if p + 1 >= lm:  # the buffer is full: the loop closes itself
-                _close_loop(st, xf)
+            tgt = int(st[V_TGT])
+            if tgt > 0 and p + 1 >= tgt:  # a quantised or fixed-length take: at its length
+                _close_loop(st, xf, tgt)
+            elif p + 1 >= lm:  # the buffer is full: the loop closes itself
+                _end_take(st, xf, unit)
         elif mode == PLAY or mode == OVERDUB or mode == ARMED:
             nl = int(st[V_LEN])
             p = int(st[V_POS])

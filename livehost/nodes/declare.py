@@ -52,6 +52,8 @@ class Param:
     doc: one line for the UI and the docs.
     sync: ``"time"`` (a duration in ms) or ``"rate"`` (an LFO rate in Hz) when the parameter may be
         given as a note division (``"1/8."``) that follows the session tempo; ``""`` when it may not.
+    follow: for a ``sync`` parameter, the note division it follows at the session tempo when a patch or
+        an added node gives it no value (a looper's beat: ``"1/4"``); ``""``: the numeric ``default``.
     """
 
     name: str
@@ -64,8 +66,11 @@ class Param:
     doc: str = ""
     kind: str = field(default="float")  # "float" | "bool" | "choice"
     sync: str = ""
+    follow: str = ""
 
     def __post_init__(self):
+        if self.follow and (not self.sync or division_error(self.follow)):
+            raise ValueError(f"parameter {self.name!r}: follow = {self.follow!r} needs sync and a note division")
         if self.sync and (self.sync not in SYNC_KINDS or self.choices is not None
                           or isinstance(self.default, bool)):
             raise ValueError(f"parameter {self.name!r}: sync = {self.sync!r} needs a number parameter "

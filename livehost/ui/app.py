@@ -57,6 +57,7 @@ class LivehostApp(App):
         Binding("t", "tap", "tap tempo", show=False),
         Binding("r", "record(False)", "record", show=False),
         Binding("R", "record(True)", "record + dry input", show=False),
+        Binding("l", "save_loop", "save loop", show=False),
         Binding("p", "preset_save", "save preset", show=False),
         Binding("P", "preset_load", "load preset", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
@@ -84,6 +85,7 @@ class LivehostApp(App):
         ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
         ("r", "record the output on/off (recordings/<patch>-<date-time>.wav)"),
         ("R", "record the output and the dry input (channels 3-4) on/off"),
+        ("l", "save the selected looper's loop, as it plays (recordings/<patch>-loop-<node>-<date-time>.wav)"),
         ("p", "save the selected node's values as a preset (presets/<type>/<name>.toml)"),
         ("P", "load a preset into the selected node (searchable list)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
@@ -505,6 +507,15 @@ class LivehostApp(App):
                 return
             self.notify(f"recording {'output + dry input' if dry else 'the output'} to {path}", timeout=3)
         self._status.update_from(self.session)
+
+    def action_save_loop(self) -> None:
+        """Write the selected looper's loop to a new file in recordings/."""
+        try:
+            path = self.session.save_loop(self.selected_item())
+        except LivehostError as e:
+            self._error(e)
+            return
+        self.notify(f"saved the loop to {path}", timeout=4)
 
     def action_panic(self) -> None:
         self.session.panic()

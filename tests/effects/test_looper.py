@@ -472,3 +472,190 @@ def test_a_confirmed_overdub_catches_up_in_bounded_steps():
     assert written() == REPLAY * BLOCK + BLOCK  # the catch-up's first block, and the live block
     lp.run(noise(BLOCK * 20, seed=19))
     assert written() == 140 * BLOCK + 21 * BLOCK  # the whole scratch, then everything played live
+
+
+# ---- loop length quantised to bars of the tempo ---------------------------------------------------
+BPM = 97.0  # a beat of 618.56... ms: a bar is no whole number of samples, nor of blocks
+BEAT_MS = 60000.0 / BPM
+
+
+def bar_len(bars: float, bpm: float = BPM, beats: int = 4) -> int:
+    """Ground truth: ``bars`` bars of ``beats`` beats at ``bpm``, in samples."""
+    return int(round(bars * beats * 60.0 / bpm * SR))
+
+
+def drive(lp: Pedal, sig: np.ndarray, down: set[int]) -> np.ndarray:
+    """Play ``sig`` block by block, the pedal down during the blocks numbered in ``down``."""
+    out = []
+    for b in range(len(sig) // lp.block):
+        lp.set(pedal=b in down)
+        out.append(lp.run(sig[b * lp.block:(b + 1) * lp.block]))
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("press_bars, bars", [(1.8, 2), (2.2, 2), (0.3, 1), (3.45, 3)])
+def test_a_quantised_take_is_a_whole_number_of_bars_and_loops_on_the_bar_grid(press_bars, bars):
+    """quantise = bar at 97 bpm: the closing press at ``press_bars`` bars makes a loop of exactly
+    round(bars x 4 x 60 / bpm x sr) samples: a press before the bar line lets the take record on to it,
+    one after closes it there and the loop plays on from where the take had got to. Either way the
+    output is the loop (the take's first L samples, end crossfaded into the pre-roll) on the grid that
+    starts at the take's first sample, sample for sample (after the late press's fade-in)."""
+    lp = Pedal(xfade_ms=XF_MS, thru=False, quantise="bar", beat_ms=BEAT_MS)
+    length = bar_len(bars)
+    a_blk = 20
+    a = a_blk * BLOCK
+    press_blk = a_blk + int(round(press_bars * bar_len(1) / BLOCK))
+    total = a + 3 * length + bar_len(1)
+    total -= total % BLOCK
+    sig = noise(total, seed=30)
+    y = drive(lp, sig, {a_blk, press_blk})
+    st = lp.status
+    assert st["length"] == length and st["mode"] == "play"
+    loop = expected_loop(sig[a:a + length], sig[:a], XF)
+    closed = max(a + length, press_blk * BLOCK)
+    np.testing.assert_array_equal(y[:closed], 0.0)  # thru off: silence while recording
+    late = press_blk * BLOCK > a + length
+    t0 = closed + (XF if late else 0)
+    assert_loop(y[t0:], loop, (t0 - a) % length)
+    if late:  # the loop comes in at its middle: faded in over xfade_ms, not at once
+        ramp = (np.arange(XF) + 1) / XF
+        want = loop[(closed - a + np.arange(XF)) % length] * ramp[:, None]
+        np.testing.assert_allclose(y[closed:closed + XF], want, rtol=0, atol=1e-15)
+
+
+def test_quantise_beat_and_beats_per_bar():
+    """quantise = beat rounds to whole beats (5 beats here); ``beats`` sets a bar's length for bars."""
+    lp = Pedal(thru=False, quantise="beat", beat_ms=BEAT_MS)
+    beat = bar_len(0.25)
+    sig = noise(40 * beat, seed=31)
+    drive(lp, sig[:(12 * beat) // BLOCK * BLOCK], {10, 10 + int(round(4.8 * beat / BLOCK))})
+    assert lp.status["length"] == bar_len(5 / 4)
+    lp = Pedal(thru=False, bars=2, beats=3, beat_ms=BEAT_MS)
+    drive(lp, sig[:(12 * beat) // BLOCK * BLOCK], {10})
+    assert lp.status["length"] == bar_len(2, beats=3) and lp.status["mode"] == "play"
+
+
+def test_fixed_bars_close_the_take_by_themselves_at_the_exact_length():
+    """bars = 2 (quantise off): one press starts the take, which closes itself after exactly two bars
+    and plays back the recording repeated."""
+    lp = Pedal(xfade_ms=XF_MS, thru=False, bars=2, beat_ms=BEAT_MS)
+    length = bar_len(2)
+    a = 10 * BLOCK
+    total = (a + 3 * length) // BLOCK * BLOCK
+    sig = noise(total, seed=32)
+    y = drive(lp, sig, {10})
+    assert lp.status["length"] == length
+    assert_loop(y[a + length:], expected_loop(sig[a:a + length], sig[:a], XF))
+
+
+def test_a_hold_while_a_quantised_take_records_on_keeps_it_and_stops():
+    """The closing press is held: the take still closes at its whole bar, then the loop stops; a hold
+    from empty still discards the take it started."""
+    lp = Pedal(thru=False, quantise="bar", beat_ms=BEAT_MS)
+    sig = noise(4 * bar_len(1) // BLOCK * BLOCK, seed=33)
+    press = 10 + int(round(1.6 * bar_len(1) / BLOCK))  # rounds up to 2 bars: the take records on
+    down = {10} | set(range(press, press + 300))  # held 300 blocks (> HOLD_S) from there
+    drive(lp, sig, down)
+    assert lp.status["mode"] == "stop" and lp.status["length"] == bar_len(2)
+    lp = Pedal(thru=False, bars=1, beat_ms=BEAT_MS)
+    drive(lp, sig[:BLOCK * 400], set(range(10, 300)))
+    assert lp.status["mode"] == "empty"
+
+
+def test_takes_longer_than_max_s_are_cut_to_whole_bars_that_fit():
+    """At 20 bpm a bar is 12 s: a quantised take that fills the buffer (30 s) closes at two bars (24 s)
+    and plays on 6 s into its second pass, still on the grid."""
+    lp = Pedal(block=960, thru=False, quantise="bar", beat_ms=3000.0)
+    lp.tap()
+    lp.silence(int(MAX_S * SR) + 960 * 3)
+    st = lp.status
+    assert st["mode"] == "play" and st["length"] == bar_len(2, bpm=20)
+    assert st["position"] == int(MAX_S * SR) + 960 * 4 - bar_len(2, bpm=20)
+
+
+def test_an_offline_render_of_a_patch_quantises_to_bars_of_its_tempo():
+    """A patch at ``[tempo] bpm = 97`` with a quantised looper and no ``beat_ms``: the loop follows the
+    patch's tempo (beat_ms = 60000 / 97) through the engine; pressed at 1.9 bars, the loop is exactly
+    round(2 x 4 x 60 / 97 x 48000) samples and the rendered output is it repeated."""
+    from livehost import patch as P
+    from livehost.engine.engine import Engine
+    from livehost.engine.patching import apply_patch
+
+    patch = P.loads("""[patch]
+name = "q"
+format = 1
+samplerate = 48000
+blocksize = 128
+[tempo]
+bpm = 97
+[[chain]]
+type = "looper"
+id = "lp"
+thru = false
+quantise = "bar"
+""", "q.toml")
+    blk = patch.blocksize
+    eng = Engine(float(patch.samplerate), blk, 2, 2, heap_slots=1 << 25)
+    apply_patch(eng, patch)
+    assert eng.get_param("lp", "beat_ms") == pytest.approx(BEAT_MS, rel=1e-12)
+    length = bar_len(2)
+    frames = (20 * blk + 3 * length) // blk * blk
+    x = noise(frames, seed=34).astype(np.float32)
+    y = np.zeros_like(x)
+    p2 = 20 + int(round(1.9 * bar_len(1) / blk))
+    pedal = {20: True, 21: False, p2: True, p2 + 1: False}  # set before the block: it acts in that block
+    for b in range(frames // blk):
+        if b in pedal:
+            eng.set_param("lp", "pedal", pedal[b])
+        eng.process(x, y, off=b * blk, n=blk)
+    it = eng.item("lp")
+    assert looper_status(eng.a[it.sbase:it.sbase + it.ssize])["length"] == length == 237526
+    lat = eng.latency_samples()
+    start = 20 * blk
+    xs = x.astype(np.float64)
+    got = y[lat:].astype(np.float64)
+    loop = expected_loop(xs[start:start + length], xs[:start], XF)
+    t = np.arange(start + length, frames - lat)
+    np.testing.assert_array_equal(got[:start + length], 0.0)
+    np.testing.assert_allclose(got[t], loop[(t - start) % length], rtol=0, atol=1e-7)
+
+
+def test_a_loopers_beat_follows_the_session_tempo_unless_given_a_number(tmp_path):
+    """``beat_ms`` left out of a patch (or of a node added later) follows the session tempo as the note
+    division "1/4" does: the patch's tempo at load, then every change; a number given stays put. Saving
+    writes neither the followed division nor its number; undo/redo of the add keeps it following."""
+    from livehost.patch import load
+    from livehost.session import Session
+
+    path = tmp_path / "q.toml"
+    path.write_text('[patch]\nname = "q"\nformat = 1\n[tempo]\nbpm = 97\n'
+                    '[[chain]]\ntype = "looper"\nid = "lp"\nquantise = "bar"\n'
+                    '[[chain]]\ntype = "looper"\nid = "fixed"\nbeat_ms = 450.0\n')
+    s = Session(str(path), driver="none", start_models=False)
+    try:
+        eng = s.engine
+        assert eng.get_param("lp", "beat_ms") == pytest.approx(BEAT_MS, rel=1e-12)
+        assert s.value(eng.item("lp"), "beat_ms") == "1/4"
+        s.set_tempo(150, "ui")
+        assert eng.get_param("lp", "beat_ms") == pytest.approx(400.0)
+        assert eng.get_param("fixed", "beat_ms") == 450.0
+        nid = s.add("looper", after=eng.item("fixed"))
+        assert eng.get_param(nid, "beat_ms") == pytest.approx(400.0)
+        s.set_tempo(100, "ui")
+        assert eng.get_param("lp", "beat_ms") == eng.get_param(nid, "beat_ms") == pytest.approx(600.0)
+        s.save()
+        text = path.read_text()
+        assert text.count("beat_ms") == 1 and "beat_ms = 450.0" in text
+        assert load(str(path)).engine_chain()[0][3]["beat_ms"] == pytest.approx(600.0)  # saved at 100 bpm
+        assert s.undo() == "tempo 100 bpm"  # (tempo changes are undo steps too)
+        assert eng.get_param("lp", "beat_ms") == eng.get_param(nid, "beat_ms") == pytest.approx(400.0)
+        s.undo()
+        assert nid not in [it.id for it in eng.chain]
+        s.redo()
+        assert eng.get_param(nid, "beat_ms") == pytest.approx(400.0)
+        s.redo()
+        assert eng.get_param(nid, "beat_ms") == pytest.approx(600.0)
+        s.set_tempo(120, "ui")
+        assert eng.get_param(nid, "beat_ms") == pytest.approx(500.0)
+    finally:
+        s.close()
