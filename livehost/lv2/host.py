@@ -10,11 +10,19 @@ acknowledged a program without it).
 Host features: ``urid:map`` and ``urid:unmap`` are Python callbacks (ctypes). Plugins call them while
 they are instantiated (off the audio thread); a plugin that mapped URIs from ``run`` would take the
 GIL on the audio thread, which no plugin of the LV2 examples, MDA or SWH does.
+
+State (the LV2 State extension): :meth:`Instance.save_state` asks a plugin with ``state:interface``
+for its state through liblilv (``lilv_state_new_from_instance``, ``lilv_state_to_string``) and
+returns it as Turtle text; an instance made with ``state=`` text restores it
+(``lilv_state_new_from_string``, ``lilv_state_restore``) after ``instantiate`` and before
+``activate``, so never on the audio thread. Control port values are not part of this text (they are
+the node's parameters, saved in the patch).
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 
 import numpy as np
@@ -134,6 +142,66 @@ def preset_values(uri: str, preset: str) -> dict[str, float]:
     return out
 
 
+STATE_INTERFACE = "http://lv2plug.in/ns/ext/state#interface"
+STATE_URI = "urn:livehost:state"  #: the subject of a saved state in its Turtle text
+_STATE_FLAGS = 1 | 2  # LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE
+_GET_VALUE = ctypes.CFUNCTYPE(_P, ctypes.c_char_p, _P, ctypes.POINTER(ctypes.c_uint32),
+                              ctypes.POINTER(ctypes.c_uint32))
+_STATE_LOCK = threading.Lock()  # lilv's world is not thread-safe: one state call at a time
+#: prefixes lilv's Turtle uses without declaring them (added so the file stands alone)
+_PREFIXES = "".join(f"@prefix {k}: <{v}> .\n" for k, v in (
+    ("atom", W.ATOM), ("lv2", W.LV2), ("pset", W.PSET), ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"), ("state", "http://lv2plug.in/ns/ext/state#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#")))
+
+
+def _no_port_value(symbol, user, size, type_):
+    """lilv's port-value query while saving: none (control values are saved in the patch)."""
+    size[0] = 0
+    type_[0] = 0
+    return None
+
+
+_NO_PORT_VALUE = _GET_VALUE(_no_port_value)
+
+
+def has_state(uri: str) -> bool:
+    """Whether plugin ``uri`` offers the LV2 State extension (``state:interface``)."""
+    lib = W.library()
+    return bool(lib.lilv_plugin_has_extension_data(W.lilv_plugin(uri), W.uri_node(STATE_INTERFACE)))
+
+
+def _names_a_preset(text: str) -> bool:
+    """Whether Turtle ``text`` names the class ``pset:Preset`` (in full, or by a prefix bound to the
+    presets namespace): lilv reads a state from the subject of that type."""
+    if f"<{W.PSET}Preset>" in text:
+        return True
+    prefixes = re.findall(r"@prefix\s+([A-Za-z0-9_.-]*):\s*<" + re.escape(W.PSET) + ">", text, re.I)
+    return any(re.search(r"(?<![\w:])" + re.escape(p) + r":Preset\b", text) for p in prefixes)
+
+
+def _parse_state(text: str, uri: str):
+    """A LilvState from Turtle ``text`` for plugin ``uri`` (the caller frees it); Lv2Error (one line)
+    if lilv cannot read it or it is another plugin's state."""
+    lib = W.library()
+    if not _names_a_preset(text):  # lilv 0.24 crashes on a text without a pset:Preset subject
+        raise W.Lv2Error("is not an LV2 state (no subject is a pset:Preset)")
+    st = lib.lilv_state_new_from_string(W.world(), ctypes.cast(ctypes.pointer(_MAP), _P), text.encode())
+    if not st:
+        raise W.Lv2Error("is not an LV2 state lilv can read (Turtle with a state:state)")
+    of = W._str(lib.lilv_state_get_plugin_uri(st))
+    if of != uri:
+        lib.lilv_state_free(st)
+        raise W.Lv2Error(f"is the state of '{of}', not of '{uri}'")
+    return st
+
+
+def check_state(text: str, uri: str) -> None:
+    """Raise Lv2Error (one line) unless ``text`` is an LV2 state (Turtle) of plugin ``uri`` lilv can read."""
+    with _STATE_LOCK:
+        W.library().lilv_state_free(_parse_state(text, uri))
+
+
 ALIGN = 16  # floats: each audio buffer starts on a 64-byte boundary
 
 
@@ -145,9 +213,12 @@ class Instance:
     (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order),
     :attr:`seq` (the MIDI input's atom sequence, ``SEQ_WORDS`` int64 words; 0 without one),
     :attr:`atom_reset` (the ``(address, header word)`` pairs of the atom outputs).
+
+    ``state``: an LV2 state as Turtle text (from :meth:`save_state`) restored before activation;
+    Lv2Error if lilv cannot read it.
     """
 
-    def __init__(self, info: W.PluginInfo, sr: float, max_block: int):
+    def __init__(self, info: W.PluginInfo, sr: float, max_block: int, state: str | None = None):
         if not info.runnable:
             raise W.Lv2Error(f"LV2 plugin '{info.uri}' cannot run in livehost: {info.why_not}")
         lib = W.library()
@@ -205,9 +276,53 @@ class Instance:
             connect(self.handle, idx, addr)
         self.atom_reset = self._reset.ctypes.data
         self._deactivate = d.deactivate
+        self.active = False
+        if state:
+            try:
+                self.restore_state(state)
+            except BaseException:
+                self.close()
+                raise
         if d.activate:
             _HANDLE_FN(d.activate)(self.handle)
         self.active = True
+
+    def save_state(self) -> str | None:
+        """The plugin's state (LV2 State extension) as Turtle text, None if it has no ``state:interface``.
+        Off the audio thread (a plugin's ``save`` may run while ``run`` does: the extension requires
+        plugins to allow it)."""
+        if not has_state(self.info.uri):
+            return None
+        lib = W.library()
+        mp, ump = ctypes.cast(ctypes.pointer(_MAP), _P), ctypes.cast(ctypes.pointer(_UNMAP), _P)
+        with _STATE_LOCK:
+            st = lib.lilv_state_new_from_instance(
+                W.lilv_plugin(self.info.uri), self._inst, mp, None, None, None, None,
+                ctypes.cast(_NO_PORT_VALUE, _P), None, _STATE_FLAGS, ctypes.cast(self._features.array, _P))
+            if not st:
+                raise W.Lv2Error(f"LV2 plugin '{self.info.uri}' did not save its state")
+            try:
+                raw = lib.lilv_state_to_string(W.world(), mp, ump, st, STATE_URI.encode(), None)
+            finally:
+                lib.lilv_state_free(st)
+            if not raw:
+                raise W.Lv2Error(f"LV2 plugin '{self.info.uri}': its state cannot be written as Turtle")
+            try:
+                text = ctypes.string_at(raw).decode("utf-8")
+                return text if text.lstrip().startswith("@prefix") else _PREFIXES + "\n" + text
+            finally:
+                lib.lilv_free(raw)
+
+    def restore_state(self, text: str) -> None:
+        """Restore a state (Turtle from :meth:`save_state`) into the plugin: only while no other thread
+        can call the instance (the extension's rule), i.e. before the node is published."""
+        lib = W.library()
+        with _STATE_LOCK:
+            st = _parse_state(text, self.info.uri)
+            try:
+                lib.lilv_state_restore(st, self._inst, None, None, 0, ctypes.cast(self._features.array, _P))
+            finally:
+                lib.lilv_state_free(st)
 
     def audio_in(self, k: int) -> int:
         """Address of the k-th audio input's float32 buffer (``max_block`` frames)."""

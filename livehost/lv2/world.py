@@ -150,6 +150,11 @@ def library():
         "lilv_plugin_get_related": (P, [P, P]), "lilv_world_load_resource": (ctypes.c_int, [P, P]),
         "lilv_state_new_from_world": (P, [P, P, P]), "lilv_state_free": (None, [P]),
         "lilv_state_emit_port_values": (None, [P, P, P]),
+        # state (see livehost.lv2.host): save from / restore into an instance, as Turtle text
+        "lilv_state_new_from_instance": (P, [P, P, P, S, S, S, S, P, P, U, P]),
+        "lilv_state_new_from_string": (P, [P, P, S]), "lilv_state_to_string": (P, [P, P, P, P, S, S]),
+        "lilv_state_restore": (None, [P, P, P, P, U, P]), "lilv_free": (None, [P]),
+        "lilv_plugin_has_extension_data": (B, [P, P]), "lilv_state_get_plugin_uri": (P, [P]),
     }
     for fn, (res, args) in sigs.items():
         f = getattr(lib, fn)

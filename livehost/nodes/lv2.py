@@ -9,10 +9,16 @@ audio thread (one instance per channel for a mono plugin); its ``release`` deact
 once the engine has retired the node. A plugin's latency port feeds the node's latency. A plugin with a
 MIDI input takes the block's MIDI events (an instrument, with no audio input, plays over the signal it
 is given).
+
+State: a plugin with the LV2 State extension has its state (Turtle text) in the node's ``state``
+option: restored into every instance after instantiation, before the node is published; read back
+from the live plugin by :func:`save_state` (the patch saves it in a file beside itself). A mono
+plugin's two instances get the same state; the first instance's is saved.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import threading
@@ -21,10 +27,10 @@ from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0,
                               S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE,
                               S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
 from livehost.lv2 import world as W
-from livehost.lv2.host import Instance, preset_values, urid
+from livehost.lv2.host import Instance, check_state, preset_values, urid
 from livehost.nodes.declare import NodeType, Param, register
 
-OPTIONS = ("uri", "preset")  #: the node's settings that are not parameters
+OPTIONS = ("uri", "preset", "state")  #: the node's settings that are not parameters
 RESERVED = ("wet", "bypass", "type", "id") + OPTIONS  #: symbols renamed ``<symbol>_port`` (patch keys)
 UNBOUNDED = 1e9  #: the range given to a port with no minimum or maximum
 RATE_REF = 48000.0  #: sample rate (Hz) at which ranges of ``lv2:sampleRate`` ports are declared
@@ -64,13 +70,14 @@ def port_param(c: W.ControlPort, preset: float | None = None) -> Param:
                  0.0 if steps else 20.0, doc=doc)
 
 
-def _instances(info: W.PluginInfo, sr: float, max_block: int) -> list[Instance]:
-    """One instance per channel for a mono plugin, one for the stereo pair otherwise."""
+def _instances(info: W.PluginInfo, sr: float, max_block: int, state: str | None = None) -> list[Instance]:
+    """One instance per channel for a mono plugin, one for the stereo pair otherwise; each restored
+    from ``state`` (Turtle) if given."""
     mono = len(info.audio_in) == 1 and len(info.audio_out) == 1
     made: list[Instance] = []
     try:
         for _ in range(2 if mono else 1):
-            made.append(Instance(info, sr, max_block))
+            made.append(Instance(info, sr, max_block, state=state))
     except BaseException:
         for inst in made:
             inst.close()
@@ -78,10 +85,11 @@ def _instances(info: W.PluginInfo, sr: float, max_block: int) -> list[Instance]:
     return made
 
 
-def _init_for(info: W.PluginInfo):
+def _init_for(info: W.PluginInfo, state: str | None = None):
     def init(st, sr: float, max_block: int) -> None:
-        """Instantiate, connect and activate the plugin; write its addresses into the node's state."""
-        insts = _instances(info, sr, max_block)
+        """Instantiate, connect, restore ``state`` into and activate the plugin; write its addresses into
+        the node's state."""
+        insts = _instances(info, sr, max_block, state)
         with _LIVE_LOCK:
             token = next(_TOKENS)
             _LIVE[token] = insts
@@ -118,6 +126,14 @@ def release(st) -> None:
         insts = _LIVE.pop(int(st[S_TOKEN]), [])
     for inst in insts:
         inst.close()
+
+
+def save_state(st) -> str | None:
+    """The LV2 state (Turtle text) of the live node whose state is ``st``, read from its first instance
+    off the audio thread; None if the plugin has no State extension."""
+    with _LIVE_LOCK:  # release() cannot close the instance meanwhile
+        insts = _LIVE.get(int(st[S_TOKEN]), [])
+        return insts[0].save_state() if insts else None
 
 
 def live_instances() -> int:
@@ -164,18 +180,28 @@ def _specialized(uri: str, preset: str | None) -> NodeType:
     return NodeType(
         name="lv2", params=params, kernel=lv2_process, state_size=lv2_state_size, init=_init_for(info),
         reset_from=STATE_SIZE, latency=_latency_for(info, params), options=OPTIONS, midi=bool(info.midi_in),
-        release=release, category="plugin",
+        release=release, save_state=save_state, category="plugin",
         doc=f"LV2 plugin {info.name} ({info.uri})" + (f", preset {preset}." if preset else "."))
 
 
 def specialize(options: dict) -> NodeType:
     """The node type of the LV2 plugin ``options["uri"]``, its parameters' defaults from the preset
-    ``options["preset"]`` (a label or URI) if given: Lv2Error (one line) if the plugin is not installed,
-    cannot run in livehost, or has no such preset."""
+    ``options["preset"]`` (a label or URI) if given, its instances restored from ``options["state"]``
+    (an LV2 state as Turtle text) if given: Lv2Error (one line) if the plugin is not installed, cannot
+    run in livehost, has no such preset, or the state is not one of its states."""
     uri = options.get("uri")
     if not isinstance(uri, str) or not uri:
         raise W.Lv2Error("needs uri = \"...\" (an installed LV2 plugin; see livehost plugins)")
-    return _specialized(uri, options.get("preset") or None)
+    nt = _specialized(uri, options.get("preset") or None)
+    state = options.get("state")
+    if not state:
+        return nt
+    try:
+        check_state(state, uri)
+    except W.Lv2Error as e:
+        e.option = "state"
+        raise
+    return dataclasses.replace(nt, init=_init_for(W.plugin(uri), state))
 
 
 LV2_NODE = register(
@@ -187,9 +213,11 @@ LV2_NODE = register(
         reset_from=STATE_SIZE,
         options=OPTIONS,
         specialize=specialize,
+        save_state=save_state,
         category="plugin",
         doc="An installed LV2 plugin: uri = \"...\" names it (livehost plugins lists them), preset = \"...\" "
-            "optionally sets its defaults; its control inputs are its parameters, by LV2 symbol; its latency "
+            "optionally sets its defaults, state = \"file\" (beside the patch, written when it is saved) restores "
+            "the plugin's own state (LV2 State extension); its control inputs are its parameters, by LV2 symbol; its latency "
             "port, if any, is its latency.",
     )
 )
