@@ -10,6 +10,11 @@ once the engine has retired the node. A plugin's latency port feeds the node's l
 MIDI input takes the block's MIDI events (an instrument, with no audio input, plays over the signal it
 is given).
 
+Faults: when the engine's guard resets the node (a non-finite or runaway output), the kernel stops
+calling the plugin and :func:`reset_faulted` (on the LV2 service thread) deactivates and activates its
+instances before it plays again. A plugin with the worker extension has its ``work`` called on that
+thread too (see :mod:`livehost.lv2.host`).
+
 State: a plugin with the LV2 State extension has its state (Turtle text) in the node's ``state``
 option: restored into every instance after instantiation, before the node is published; read back
 from the live plugin by :func:`save_state` (the patch saves it in a file beside itself). A mono
@@ -23,11 +28,13 @@ import functools
 import itertools
 import threading
 
-from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, INST_W, S_INST,
-                              S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE,
-                              S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
+from livehost.dsp import atomics
+from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, I_WORKER, INST_W,
+                              S_ALIVE, S_ASK, S_INST, S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST,
+                              S_NOUT, S_RUN, S_SEQ_TYPE, S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process,
+                              lv2_state_size)
 from livehost.lv2 import world as W
-from livehost.lv2.host import Instance, check_state, preset_values, urid
+from livehost.lv2.host import SERVICE, Instance, check_state, preset_values, urid
 from livehost.nodes.declare import NodeType, Param, register
 
 OPTIONS = ("uri", "preset", "state")  #: the node's settings that are not parameters
@@ -37,6 +44,7 @@ RATE_REF = 48000.0  #: sample rate (Hz) at which ranges of ``lv2:sampleRate`` po
 PROBE_BLOCK = 64
 
 _LIVE: dict[int, list[Instance]] = {}
+_STATES: dict[int, object] = {}  # token -> the node's state (a view of the engine's arena)
 _TOKENS = itertools.count(1)
 _LIVE_LOCK = threading.Lock()
 
@@ -93,6 +101,8 @@ def _init_for(info: W.PluginInfo, state: str | None = None):
         with _LIVE_LOCK:
             token = next(_TOKENS)
             _LIVE[token] = insts
+            _STATES[token] = st
+            _watch()
         st[S_TOKEN] = token
         st[S_RUN] = insts[0].run
         st[S_NINST] = len(insts)
@@ -116,6 +126,8 @@ def _init_for(info: W.PluginInfo, state: str | None = None):
             st[b + I_CTL] = inst.ctl
             st[b + I_SEQ] = inst.seq
             st[b + I_ATOM_OUT] = inst.atom_reset
+            st[b + I_WORKER] = inst.worker_table
+        st[S_ALIVE] = 1.0
     return init
 
 
@@ -124,8 +136,36 @@ def release(st) -> None:
     reaches it)."""
     with _LIVE_LOCK:
         insts = _LIVE.pop(int(st[S_TOKEN]), [])
+        _STATES.pop(int(st[S_TOKEN]), None)
     for inst in insts:
         inst.close()
+
+
+_WATCH: list[int] = []
+
+
+def _watch() -> None:
+    """Start the reset watch (once, on the LV2 service thread; the caller holds ``_LIVE_LOCK``)."""
+    if not _WATCH:
+        _WATCH.append(SERVICE.add(reset_faulted))
+
+
+def reset_faulted() -> int:
+    """Reset the plugins of every node the engine's guard reset (non-finite or runaway output): the
+    kernel stopped calling them and asked (``S_ASK``); deactivate and activate each instance here, off
+    the audio thread, then let the kernel run them again (``S_ALIVE``, release ordering). Returns how
+    many nodes were reset. Runs on the LV2 service thread every few milliseconds."""
+    done = 0
+    with _LIVE_LOCK:
+        for token, st in _STATES.items():
+            if atomics.acquire(st, S_ASK) != 1.0:
+                continue
+            for inst in _LIVE.get(token, []):
+                inst.reset()
+            st[S_ASK] = 0.0
+            atomics.release(st, S_ALIVE, 1.0)
+            done += 1
+    return done
 
 
 def save_state(st) -> str | None:
@@ -134,6 +174,12 @@ def save_state(st) -> str | None:
     with _LIVE_LOCK:  # release() cannot close the instance meanwhile
         insts = _LIVE.get(int(st[S_TOKEN]), [])
         return insts[0].save_state() if insts else None
+
+
+def instances(st) -> list[Instance]:
+    """The live instances of the node whose state is ``st`` (for probes off the audio thread)."""
+    with _LIVE_LOCK:
+        return list(_LIVE.get(int(st[S_TOKEN]), []))
 
 
 def live_instances() -> int:

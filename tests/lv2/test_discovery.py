@@ -75,8 +75,9 @@ def test_unrunnable_plugins_say_why():
     assert not fifths.runnable and fifths.why_not == "has no audio output"  # a MIDI effect
     assert fifths.midi_in and fifths.midi_out
     sampler = ps.get("http://lv2plug.in/plugins/eg-sampler")
-    if sampler is not None:
-        assert "worker#schedule" in sampler.why_not
+    if sampler is not None:  # it needs worker:schedule and state:loadDefaultState, both provided now
+        assert "http://lv2plug.in/ns/ext/worker#schedule" in sampler.required_features
+        assert sampler.runnable and sampler.why_not == ""
 
 
 def test_search_and_unknown_uri():
@@ -105,5 +106,9 @@ def test_the_options_livehost_provides_read_back():
         got[key.rsplit("#", 1)[1]] = (typ.rsplit("#", 1)[1], c.from_address(o.value).value)
     assert got == {"minBlockLength": ("Int", 1), "maxBlockLength": ("Int", 256), "nominalBlockLength": ("Int", 256),
                    "sequenceSize": ("Int", 8192), "sampleRate": ("Float", 44100.0)}
-    uris = [ctypes.string_at(f.array[k].contents.URI).decode() for k in range(4)]
-    assert set(uris) <= world.PROVIDED and not f.array[4]
+    uris = [ctypes.string_at(f.array[k].contents.URI).decode() for k in range(5)]
+    assert set(uris) <= world.PROVIDED and not f.array[5] and world.LOAD_DEFAULT_STATE in uris
+    sched = ctypes.c_int64(0)
+    g = host._Features(44100.0, 256, 8192, schedule=ctypes.addressof(sched))  # a plugin with a worker
+    assert ctypes.string_at(g.array[5].contents.URI).decode() == world.WORKER_SCHEDULE and not g.array[6]
+    assert g.array[5].contents.data == ctypes.addressof(sched)
