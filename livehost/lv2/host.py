@@ -310,7 +310,7 @@ class _Service:
     requests of every instance, and whatever else registers (the nodes' resets after a fault). Tasks
     run every ``poll_s`` seconds, one at a time; :meth:`remove` returns once its task is not running."""
 
-    def __init__(self, poll_s: float = 0.002):
+    def __init__(self, poll_s: float = 0.004):
         self.poll_s = poll_s
         self._tasks: dict[int, object] = {}
         self._ids = itertools.count(1)
