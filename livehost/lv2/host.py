@@ -406,7 +406,6 @@ class Instance:
             if iface:
                 self.worker.bind(self.handle, iface)
                 self.worker_table = self.worker.table.ctypes.data
-                self._service_key = SERVICE.add(self.worker.serve)
         connect = _CONNECT(d.connect_port)
         for idx, addr in {**self._audio_addr, **self._ctl_addr}.items():
             connect(self.handle, idx, addr)
@@ -448,6 +447,8 @@ class Instance:
         if d.activate:
             _HANDLE_FN(d.activate)(self.handle)
         self.active = True
+        if self.worker_table:  # requests scheduled from now on (or by a restore) reach work()
+            self._service_key = SERVICE.add(self.worker.serve)
 
     def _load_default_state(self) -> None:
         """Restore the state the plugin's own description gives it (``state:loadDefaultState``)."""

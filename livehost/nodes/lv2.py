@@ -27,6 +27,9 @@ import dataclasses
 import functools
 import itertools
 import threading
+import weakref
+
+import numpy as np
 
 from livehost.dsp import atomics
 from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, I_WORKER, INST_W,
@@ -44,7 +47,7 @@ RATE_REF = 48000.0  #: sample rate (Hz) at which ranges of ``lv2:sampleRate`` po
 PROBE_BLOCK = 64
 
 _LIVE: dict[int, list[Instance]] = {}
-_STATES: dict[int, object] = {}  # token -> the node's state (a view of the engine's arena)
+_STATES: dict[int, tuple] = {}  # token -> (weak reference to the engine's arena, offset of the node's state)
 _TOKENS = itertools.count(1)
 _LIVE_LOCK = threading.Lock()
 
@@ -101,8 +104,8 @@ def _init_for(info: W.PluginInfo, state: str | None = None):
         with _LIVE_LOCK:
             token = next(_TOKENS)
             _LIVE[token] = insts
-            _STATES[token] = st
-            _watch()
+            _STATES[token] = _arena_ref(st)
+        _watch()
         st[S_TOKEN] = token
         st[S_RUN] = insts[0].run
         st[S_NINST] = len(insts)
@@ -141,13 +144,28 @@ def release(st) -> None:
         inst.close()
 
 
+def _arena_ref(st) -> tuple:
+    """A weak reference to the float64 array owning the node state ``st`` (the engine's arena) and
+    the state's offset in it: the watch must not keep a dropped engine's arena alive."""
+    root = st
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    off = (st.ctypes.data - root.ctypes.data) // st.itemsize
+    try:
+        return weakref.ref(root), off
+    except TypeError:
+        return (lambda: root), off
+
+
 _WATCH: list[int] = []
+_WATCH_LOCK = threading.Lock()  # never held with _LIVE_LOCK (the service thread takes that one)
 
 
 def _watch() -> None:
-    """Start the reset watch (once, on the LV2 service thread; the caller holds ``_LIVE_LOCK``)."""
-    if not _WATCH:
-        _WATCH.append(SERVICE.add(reset_faulted))
+    """Start the reset watch (once, on the LV2 service thread)."""
+    with _WATCH_LOCK:
+        if not _WATCH:
+            _WATCH.append(SERVICE.add(reset_faulted))
 
 
 def reset_faulted() -> int:
@@ -157,7 +175,12 @@ def reset_faulted() -> int:
     many nodes were reset. Runs on the LV2 service thread every few milliseconds."""
     done = 0
     with _LIVE_LOCK:
-        for token, st in _STATES.items():
+        for token, (ref, off) in list(_STATES.items()):
+            arena = ref()
+            if arena is None:  # an engine dropped without releasing its nodes (tests)
+                del _STATES[token]
+                continue
+            st = arena[off:off + STATE_SIZE + 1]
             if atomics.acquire(st, S_ASK) != 1.0:
                 continue
             for inst in _LIVE.get(token, []):

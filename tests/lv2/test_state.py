@@ -116,6 +116,24 @@ def test_a_session_save_writes_the_state(tmp_path):
     assert load(saved).chain[0].options["state"] == (tmp_path / "b.sc.state.ttl").read_text()
 
 
+def test_undo_of_a_removal_brings_the_state_back(tmp_path):
+    """The session keeps a node's state in memory: removing the node and undoing brings a new instance
+    with the same state (no file read)."""
+    from livehost.session import Session
+
+    need(SCOPE)
+    (tmp_path / "hand.ttl").write_text(hand_state(SCOPE, 31, 0.5))
+    s = Session(str(write_patch(tmp_path, SCOPE, "hand.ttl")), driver="none", start_models=False)
+    try:
+        (tmp_path / "hand.ttl").unlink()
+        s.remove(s.engine.item("sc"))
+        assert "sc" not in [n.id for n in s.current_patch().chain]
+        s.undo()
+        assert values(s.current_patch().chain[0].options["state"]) == (31, 0.5)
+    finally:
+        s.close()
+
+
 def test_bad_state_files_are_one_line_errors(tmp_path):
     need(SCOPE, SCOPE_MONO)
     path = write_patch(tmp_path, SCOPE, "missing.ttl")
