@@ -179,3 +179,47 @@ def test_plugins_run_with_denormals_flushed_and_the_caller_keeps_its_setting(mak
     assert fp_word() & ~0x3F == before  # the offline render ran the kernel on this thread: restored
     big = np.full((1024, 2), 0.25, np.float32)
     np.testing.assert_array_equal(render(eng, 1024, inp=big)[600:], big[600:])
+
+
+@pytest.mark.jack
+def test_on_jack_the_audio_thread_takes_the_response_and_schedules_work_itself(tmp_path):
+    """eg-sampler playing on JACK (its callback thread is the real-time one): a state naming another
+    sample, restored while it runs (the plugin declares ``state:threadSafeRestore``), is loaded by
+    ``work`` on the service thread; the JACK thread hands the answer to ``work_response``, in which the
+    plugin calls the compiled ``schedule_work`` to have the old sample freed: a second request that
+    only the audio thread can have made."""
+    from livehost.engine.drivers.jack import JackDriver
+    from livehost.engine.patching import engine_for
+    from livehost.lv2.host import has_state
+    from livehost.patch import load
+    from tests.jackutil import need_jack
+
+    need_jack()
+    need(SAMPLER)
+    lib = world.library()
+    if not lib.lilv_plugin_has_feature(world.lilv_plugin(SAMPLER),
+                                       world.uri_node("http://lv2plug.in/ns/ext/state#threadSafeRestore")):
+        pytest.skip("this eg-sampler does not declare a thread-safe restore")
+    assert has_state(SAMPLER)
+    sr = 48000
+    tone = (0.5 * np.sin(2 * np.pi * 440.0 * np.arange(sr // 10) / sr)).astype(np.float32)
+    sf.write(tmp_path / "tone.wav", tone, sr, subtype="FLOAT")
+    patch = tmp_path / "s.toml"
+    patch.write_text(f'[patch]\nname = "s"\nblocksize = 128\n[input]\nsource = "none"\n'
+                     f'[[chain]]\ntype = "lv2"\nid = "smp"\nuri = "{SAMPLER}"\n')
+    eng = engine_for(load(patch))
+    (inst,) = instances(eng.a[eng.item("smp").sbase:])
+    drv = JackDriver(eng, client_name="lh-lv2-worker", connect=False)
+    try:
+        drv.start()
+        wait_for(lambda: eng.stats()["callbacks"] > 50)
+        text = inst.save_state().replace("file:///usr/lib/lv2/eg-sampler.lv2/click.wav",
+                                         (tmp_path / "tone.wav").as_uri())
+        inst.restore_state(text)
+        wait_for(lambda: inst.worker.done >= 2)  # the load, then the free the JACK thread scheduled
+        assert inst.worker.responses[R_R] == inst.worker.responses[R_W] > 0
+        assert inst.worker.requests[R_R] == inst.worker.requests[R_W]
+        assert eng.stats()["nan_resets"] == 0
+    finally:
+        drv.stop()
+    assert "tone.wav" in inst.save_state()
