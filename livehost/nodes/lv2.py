@@ -285,8 +285,8 @@ LV2_NODE = register(
         save_state=save_state,
         category="plugin",
         doc="An installed LV2 plugin: uri = \"...\" names it (livehost plugins lists them), preset = \"...\" "
-            "optionally sets its defaults, state = \"file\" (beside the patch, written when it is saved) restores "
-            "the plugin's own state (LV2 State extension); its control inputs are its parameters, by LV2 symbol; its latency "
-            "port, if any, is its latency.",
+            "optionally sets its defaults, state = \"file\" (beside the patch, written when it is saved) "
+            "restores the plugin's own state (LV2 State extension); its control inputs are its parameters, "
+            "by LV2 symbol; its latency port, if any, is its latency.",
     )
 )

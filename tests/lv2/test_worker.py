@@ -20,7 +20,7 @@ from livehost.dsp.fpenv import FTZ_DAZ, X86, fp_word
 from livehost.dsp.lv2_worker import R_CAP, R_R, R_W, schedule_work
 from livehost.engine.drivers.offline import render
 from livehost.lv2 import world
-from livehost.lv2.host import SERVICE, new_ring, ring_read, ring_write
+from livehost.lv2.host import new_ring, ring_read, ring_write
 from livehost.nodes.lv2 import instances
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
