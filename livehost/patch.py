@@ -17,6 +17,10 @@ Format (version 1)::
     [synth] [midi] [tuning] [models]   reserved for the synth, MIDI and model sections
     [tempo]     bpm (the session tempo, 20..400), source = "clock" (follow incoming MIDI clock)
 
+A node type's ``state`` option (an LV2 plugin's own state, LV2 State extension) names a file beside the
+patch (``state = "<patch>.<node id>.state.ttl"``): loading reads its text into the option, saving writes
+it (atomically) before the patch.
+
 A parameter declared with ``sync`` (delay times, LFO rates) may be a note division instead of a number
 (``time_ms = "1/8."``, ``rate_hz = "1/4t"``): the patch keeps the division as written, and the engine
 gets its value at the session tempo (:meth:`Patch.engine_chain`, :func:`synced_params`).
@@ -54,6 +58,7 @@ MAX_INPUT_CHANNEL = 64  # highest device input channel an [input] channels entry
 RESERVED_SECTIONS = ("synth", "midi", "tuning", "models", "tempo", "osc")
 TOP_KEYS = ("patch", "input", "chain", "master") + RESERVED_SECTIONS
 INPUT_SOURCES = ("mic", "file", "none")
+STATE_OPTION = "state"  #: a node option naming a file beside the patch that holds the node's own state
 ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
 
@@ -596,7 +601,8 @@ def _validate_chain(ctx: _Ctx, chain: list, fpath: tuple, ids: set, depth: int) 
 
 
 def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
-    """The concrete node type of a chain entry and its options (strings; an ``lv2`` node's ``uri``)."""
+    """The concrete node type of a chain entry and its options (strings; an ``lv2`` node's ``uri``; its
+    ``state`` option names a file beside the patch, whose text becomes the option's value)."""
     options = {}
     for k in nt.options:
         if k in entry:
@@ -604,22 +610,39 @@ def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
             if not isinstance(v, str) or not v:
                 ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r} must be a string")
             options[k] = v
+    written = dict(options)  # as in the file (errors show the state's file name, not its text)
+    if STATE_OPTION in options:
+        base = Path(ctx.path).parent if ctx.path else Path(".")
+        where = base / options[STATE_OPTION]  # relative to the patch's folder (or absolute)
+        try:
+            options[STATE_OPTION] = Path(where).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else "is not UTF-8 text"
+            ctx.fail(ep + (STATE_OPTION,), f"{nid}.{STATE_OPTION}", f"= {written[STATE_OPTION]!r}: "
+                     f"cannot be read ({why})")
     try:
         return resolve(nt, options), options
     except LivehostError as e:
         k = getattr(e, "option", None) or next((k for k in nt.options if k in options),
                                                 nt.options[0] if nt.options else "type")
-        shown = f" = {options[k]!r}:" if k in options else ""
+        shown = f" = {written[k]!r}:" if k in written else ""
         ctx.fail(ep + (k,), f"{nid}.{k}", f"{shown} {e}".strip())
 
 
 # ---- saving -------------------------------------------------------------------------------------
-def to_dict(p: Patch) -> dict:
-    """The TOML document for a patch (only non-default values are written)."""
+def state_file(patch_path: str | os.PathLike, node_id: str) -> str:
+    """The name of the file beside patch ``patch_path`` holding node ``node_id``'s own state
+    (``<patch name>.<node id>.state.ttl``)."""
+    return f"{Path(patch_path).stem}.{node_id}.state.ttl"
+
+
+def to_dict(p: Patch, path: str | os.PathLike | None = None) -> dict:
+    """The TOML document for a patch to be saved as ``path`` (default its own path; only non-default
+    values are written; a node's ``state`` is written as the name of its file, see :func:`state_file`)."""
     doc: dict = {"patch": {"name": p.name, "format": FORMAT_VERSION, "samplerate": p.samplerate,
                            "blocksize": p.blocksize}}
     doc["input"] = dict(p.input)
-    doc["chain"] = _chain_dicts(p.chain)
+    doc["chain"] = _chain_dicts(p.chain, path or p.path or p.name)
     if p.master:
         doc["master"] = dict(p.master)
     if p.synth is not None:
@@ -629,26 +652,34 @@ def to_dict(p: Patch) -> dict:
     return doc
 
 
-def _chain_dicts(items: list) -> list:
+def _chain_dicts(items: list, path) -> list:
     out = []
     for it in items:
         if isinstance(it, NodeSpec):
-            out.append({"type": it.type, "id": it.id, **it.options, **it.values})
+            options = dict(it.options)
+            if options.get(STATE_OPTION):
+                options[STATE_OPTION] = state_file(path, it.id)
+            out.append({"type": it.type, "id": it.id, **options, **it.values})
         else:
             out.append({"type": "layer", "id": it.id, **it.values,
-                        "branches": [{"gain_db": g, "chain": _chain_dicts(ch)} for g, ch in it.branches]})
+                        "branches": [{"gain_db": g, "chain": _chain_dicts(ch, path)} for g, ch in it.branches]})
     return out
 
 
 def dumps(p: Patch) -> str:
-    """Patch as TOML text."""
+    """Patch as TOML text (nodes' state files named after its path, not written: see :func:`save`)."""
     return tomli_w.dumps(to_dict(p))
 
 
 def save(p: Patch, path: str | os.PathLike) -> None:
-    """Write a patch atomically: a temp file in the same folder, fsync, then rename over ``path``."""
+    """Write a patch atomically: a temp file in the same folder, fsync, then rename over ``path``. The
+    nodes' own states (their ``state`` option's text) go first, each atomically into its file beside
+    the patch (:func:`state_file`)."""
     path = Path(path)
-    text = dumps(p)
+    for it in node_specs(p.chain):
+        if it.options.get(STATE_OPTION):
+            write_text_atomic(path.parent / state_file(path, it.id), it.options[STATE_OPTION])
+    text = tomli_w.dumps(to_dict(p, path))
     loads(text, str(path))  # never write something we could not read back
     write_text_atomic(path, text, lambda f, t: _write(f, t))
 

@@ -134,3 +134,23 @@ def i64_ptr(typingctx, addr):
     def cg(ctx, b, sig, args):
         return b.inttoptr(args[0], _I64.as_pointer())
     return types.CPointer(types.int64)(types.int64), cg
+
+
+@intrinsic
+def u8_ptr(typingctx, addr):
+    """``addr`` as a ``uint8_t*`` (view it with ``numba.carray``)."""
+    def cg(ctx, b, sig, args):
+        return b.inttoptr(args[0], _I8P)
+    return types.CPointer(types.uint8)(types.int64), cg
+
+
+@intrinsic
+def call_i32_pu32p(typingctx, fn, p, x, q):
+    """``int fn(void* p, uint32_t x, const void* q)`` (e.g. an LV2 worker's ``work_response(handle,
+    size, body)``), sign-extended."""
+    def cg(ctx, b, sig, args):
+        f, pp, xx, qq = args
+        fty = ir.FunctionType(_I32, [_I8P, _I32, _I8P])
+        r = b.call(b.inttoptr(f, fty.as_pointer()), [_ptr(b, pp), b.trunc(xx, _I32), _ptr(b, qq)])
+        return b.sext(r, _I64)
+    return types.int64(types.int64, types.int64, types.int64, types.int64), cg

@@ -15,10 +15,22 @@ head every MIDI-consuming node has (:mod:`livehost.dsp.midi_events`), then:
   ``st[S_MIDI_TYPE]`` the URIDs of ``atom:Sequence`` and ``midi:MidiEvent`` and ``st[S_SEQ_WORDS]`` the
   sequence buffer's capacity in 8-byte words
 - ``st[S_NATOM_OUT]``: atom output ports per instance
+- ``st[S_ASK]``: set to 1 by the kernel when it finds the plugin not alive (see ``S_ALIVE``): a request
+  to the control side to reset the instances (deactivate + activate, off the audio thread)
 - per instance ``k`` at ``S_INST + k * INST_W``: handle, input 0, input 1, output 0, output 1 (float32
   buffers of ``max_block`` frames), the control inputs (``S_NCTL`` contiguous float32), the MIDI
-  sequence buffer, and a table of ``(address, word)`` int64 pairs: each atom output's header, which the
-  host sets to its capacity before every ``run`` (other atom inputs hold an empty sequence)
+  sequence buffer, a table of ``(address, word)`` int64 pairs: each atom output's header, which the
+  host sets to its capacity before every ``run`` (other atom inputs hold an empty sequence), and the
+  worker table (:mod:`livehost.dsp.lv2_worker`; 0 without the worker extension)
+- ``st[S_ALIVE]``: 1 while the plugin may run. It is the only slot at or above ``reset_from``: when
+  the engine's guard resets the node after a non-finite or runaway output it becomes 0, and the kernel
+  stops calling the plugin (the node passes its input; an instrument adds nothing), sets ``S_ASK``, and
+  waits for the control side to reset the instances and store 1 (release ordering) again.
+
+Around the plugins' calls the kernel turns on flush-to-zero and denormals-are-zero
+(:mod:`livehost.dsp.fpenv`) and restores the caller's setting after. With the worker extension,
+responses waiting for an instance go to its ``work_response`` before ``run``, and ``end_run`` (if the
+plugin has one) is called after.
 
 The control values are the engine's smoothed parameters at the end of the block (LV2 control ports
 are read once per ``run``). A plugin with one input on a stereo chain gets the mid signal (L+R)/2; one
@@ -33,16 +45,20 @@ from __future__ import annotations
 import numpy as np
 from numba import carray
 
-from livehost.dsp.cptr import call_void_pu32, f32_ptr, i64_ptr
+from livehost.dsp.atomics import store_release
+from livehost.dsp.cptr import call_u32_p, call_void_pu32, f32_ptr, i64_ptr
+from livehost.dsp.fpenv import denormals_off, fp_restore
+from livehost.dsp.lv2_worker import W_END_RUN, W_SIZE, deliver_responses
 from livehost.dsp.midi_events import MIDI_COUNT, MIDI_EV, MIDI_HEAD, MIDI_W, PANIC_STATUS
 from livehost.dsp.rt import rt_jit
 
-S_RUN, S_NINST, S_NIN, S_NOUT, S_NCTL, S_TOKEN, S_MIDI, S_SEQ_TYPE, S_MIDI_TYPE, S_SEQ_WORDS, S_NATOM_OUT = (
-    MIDI_HEAD + k for k in range(11))
+S_RUN, S_NINST, S_NIN, S_NOUT, S_NCTL, S_TOKEN, S_MIDI, S_SEQ_TYPE, S_MIDI_TYPE, S_SEQ_WORDS, S_NATOM_OUT, S_ASK = (
+    MIDI_HEAD + k for k in range(12))
 S_INST = MIDI_HEAD + 12
-INST_W = 8
-I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_CTL, I_SEQ, I_ATOM_OUT = range(INST_W)
-STATE_SIZE = S_INST + 2 * INST_W
+INST_W = 9
+I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_CTL, I_SEQ, I_ATOM_OUT, I_WORKER = range(INST_W)
+S_ALIVE = S_INST + 2 * INST_W
+STATE_SIZE = S_ALIVE  #: the constants: the engine's guard zeroes from here (``S_ALIVE`` only)
 SEQ_WORDS = 1024  #: 8-byte words of every atom port buffer (8 KiB): a sequence's header, then 3 per event
 
 
@@ -83,6 +99,10 @@ def write_sequence(st, seq, cap_events):
 @rt_jit
 def lv2_process(pp, pc, st, buf, n, sr):
     """Run the node's plugin instance(s) over ``buf[:, :n]`` in place (see the module docstring)."""
+    if st[S_ALIVE] == 0.0:  # reset by the guard: wait for the control side to reset the plugin
+        if st[S_ASK] == 0.0:
+            store_release(st, S_ASK, 1.0)  # after this, no call into the plugin until S_ALIVE is 1
+        return
     run = np.int64(st[S_RUN])
     ninst = int(st[S_NINST])
     nin = int(st[S_NIN])
@@ -115,7 +135,18 @@ def lv2_process(pp, pc, st, buf, n, sr):
                 for i in range(n):
                     x0[i] = np.float32(buf[0, i])
                     x1[i] = np.float32(buf[1, i])
-        call_void_pu32(run, np.int64(st[b + I_HANDLE]), n)
+        handle = np.int64(st[b + I_HANDLE])
+        wk = np.int64(st[b + I_WORKER])
+        fp = denormals_off()
+        if wk != 0:
+            wtab = carray(i64_ptr(wk), (W_SIZE,))
+            deliver_responses(handle, wtab)
+            call_void_pu32(run, handle, n)
+            if wtab[W_END_RUN] != 0:
+                call_u32_p(wtab[W_END_RUN], handle)
+        else:
+            call_void_pu32(run, handle, n)
+        fp_restore(fp)
         y0 = carray(f32_ptr(np.int64(st[b + I_OUT0])), (n,))
         if ninst == 2:
             for i in range(n):
@@ -133,5 +164,5 @@ def lv2_process(pp, pc, st, buf, n, sr):
 
 
 def lv2_state_size(sr: float, max_block: int) -> int:
-    """Float64 slots of an LV2 node's state (the MIDI head and the constants above)."""
-    return STATE_SIZE
+    """Float64 slots of an LV2 node's state (the MIDI head, the constants above and ``S_ALIVE``)."""
+    return STATE_SIZE + 1

@@ -122,7 +122,7 @@ def patch_from_engine(engine: Engine, base: Patch) -> Patch:
     """The engine's current graph and values as a patch (keeping ``base``'s header and sections)."""
     p = Patch(name=base.name, samplerate=base.samplerate, blocksize=base.blocksize, input=dict(base.input),
               master={}, extra=dict(base.extra), path=base.path)
-    p.chain = _specs(engine.chain)
+    p.chain = _specs(engine.chain, engine.a)
     for q in engine.master.params:
         if q.name in ("wet", "bypass"):
             continue
@@ -132,14 +132,21 @@ def patch_from_engine(engine: Engine, base: Patch) -> Patch:
     return p
 
 
-def _specs(items: list) -> list:
+def _specs(items: list, a) -> list:
+    """Specs of the engine's ``items`` (``a``: the engine's arena); a node type's own state (an LV2
+    plugin's) is read from the live node into its ``state`` option."""
     out = []
     for it in items:
         if isinstance(it, Node):
             vals = {q.name: it.values[q.name] for q in it.params if it.values[q.name] != q.default}
-            out.append(NodeSpec(it.type.name, it.id, vals, {k: it.options[k] for k in it.type.options
-                                                             if k in it.options}))
+            options = {k: it.options[k] for k in it.type.options if k in it.options}
+            if it.type.save_state is not None:
+                text = it.type.save_state(a[it.sbase:it.sbase + it.ssize])
+                options.pop("state", None)
+                if text:
+                    options["state"] = text
+            out.append(NodeSpec(it.type.name, it.id, vals, options))
         elif isinstance(it, Layer):
             vals = {k: v for k, v in it.values.items() if v != {"wet": 1.0, "bypass": False}[k]}
-            out.append(LayerSpec(it.id, vals, [(b.gain_db, _specs(b.chain)) for b in it.branches]))
+            out.append(LayerSpec(it.id, vals, [(b.gain_db, _specs(b.chain, a)) for b in it.branches]))
     return out

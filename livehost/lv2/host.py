@@ -10,16 +10,30 @@ acknowledged a program without it).
 Host features: ``urid:map`` and ``urid:unmap`` are Python callbacks (ctypes). Plugins call them while
 they are instantiated (off the audio thread); a plugin that mapped URIs from ``run`` would take the
 GIL on the audio thread, which no plugin of the LV2 examples, MDA or SWH does.
+
+State (the LV2 State extension): :meth:`Instance.save_state` asks a plugin with ``state:interface``
+for its state through liblilv (``lilv_state_new_from_instance``, ``lilv_state_to_string``) and
+returns it as Turtle text; an instance made with ``state=`` text restores it
+(``lilv_state_new_from_string``, ``lilv_state_restore``) after ``instantiate`` and before
+``activate``, so never on the audio thread. Control port values are not part of this text (they are
+the node's parameters, saved in the patch).
 """
 
 from __future__ import annotations
 
 import ctypes
+import itertools
+import re
+import sys
 import threading
+import time
 
 import numpy as np
 
+from livehost.dsp.atomics import acquire, release
 from livehost.dsp.lv2 import SEQ_WORDS
+from livehost.dsp.lv2_worker import (R_CAP, R_FULL, R_R, R_W, RING_HEAD, W_SIZE, WORKER_ERR_NO_SPACE, WORKER_SUCCESS,
+                                     ring_words, schedule_work)
 from livehost.lv2 import world as W
 
 _P = ctypes.c_void_p
@@ -88,10 +102,11 @@ class _Option(ctypes.Structure):
 class _Features:
     """The feature array one instance is made with (kept alive as long as the instance): URID map and
     unmap, ``options`` (``bufsz:minBlockLength`` 1, ``maxBlockLength`` and ``nominalBlockLength`` the
-    engine's block in frames, ``sequenceSize`` in bytes, ``param:sampleRate`` in Hz) and
-    ``bufsz:boundedBlockLength`` (no data)."""
+    engine's block in frames, ``sequenceSize`` in bytes, ``param:sampleRate`` in Hz),
+    ``bufsz:boundedBlockLength`` and ``state:loadDefaultState`` (no data), and ``worker:schedule`` for a
+    plugin with the worker extension."""
 
-    def __init__(self, sr: float, max_block: int, seq_bytes: int):
+    def __init__(self, sr: float, max_block: int, seq_bytes: int, schedule: int | None = None):
         ints = {"minBlockLength": 1, "maxBlockLength": max_block, "nominalBlockLength": max_block,
                 "sequenceSize": seq_bytes}
         self._vals = [ctypes.c_int32(v) for v in ints.values()] + [ctypes.c_float(sr)]
@@ -102,7 +117,10 @@ class _Features:
             for k, t, v in zip(keys, types_, self._vals)])  # the last entry stays zero: the end
         feats = [(W.URID_MAP, ctypes.cast(ctypes.pointer(_MAP), _P)),
                  (W.URID_UNMAP, ctypes.cast(ctypes.pointer(_UNMAP), _P)),
-                 (W.OPTIONS, ctypes.cast(self._opts, _P)), (W.BUFSZ + "boundedBlockLength", None)]
+                 (W.OPTIONS, ctypes.cast(self._opts, _P)), (W.BUFSZ + "boundedBlockLength", None),
+                 (W.LOAD_DEFAULT_STATE, None)]
+        if schedule is not None:  # worker:schedule (an LV2_Worker_Schedule's address)
+            feats.append((W.WORKER_SCHEDULE, schedule))
         self._feats = (_Feature * len(feats))(*[_Feature(u.encode(), d) for u, d in feats])
         self.array = (ctypes.POINTER(_Feature) * (len(feats) + 1))(
             *[ctypes.pointer(self._feats[k]) for k in range(len(feats))], None)
@@ -134,6 +152,204 @@ def preset_values(uri: str, preset: str) -> dict[str, float]:
     return out
 
 
+STATE_INTERFACE = "http://lv2plug.in/ns/ext/state#interface"
+STATE_URI = "urn:livehost:state"  #: the subject of a saved state in its Turtle text
+_STATE_FLAGS = 1 | 2  # LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE
+_GET_VALUE = ctypes.CFUNCTYPE(_P, ctypes.c_char_p, _P, ctypes.POINTER(ctypes.c_uint32),
+                              ctypes.POINTER(ctypes.c_uint32))
+_STATE_LOCK = threading.Lock()  # lilv's world is not thread-safe: one state call at a time
+#: prefixes lilv's Turtle uses without declaring them (added so the file stands alone)
+_PREFIXES = "".join(f"@prefix {k}: <{v}> .\n" for k, v in (
+    ("atom", W.ATOM), ("lv2", W.LV2), ("pset", W.PSET), ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"), ("state", "http://lv2plug.in/ns/ext/state#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#")))
+
+
+def _no_port_value(symbol, user, size, type_):
+    """lilv's port-value query while saving: none (control values are saved in the patch)."""
+    size[0] = 0
+    type_[0] = 0
+    return None
+
+
+_NO_PORT_VALUE = _GET_VALUE(_no_port_value)
+
+
+def has_state(uri: str) -> bool:
+    """Whether plugin ``uri`` offers the LV2 State extension (``state:interface``)."""
+    lib = W.library()
+    return bool(lib.lilv_plugin_has_extension_data(W.lilv_plugin(uri), W.uri_node(STATE_INTERFACE)))
+
+
+def _names_a_preset(text: str) -> bool:
+    """Whether Turtle ``text`` names the class ``pset:Preset`` (in full, or by a prefix bound to the
+    presets namespace): lilv reads a state from the subject of that type."""
+    if f"<{W.PSET}Preset>" in text:
+        return True
+    prefixes = re.findall(r"@prefix\s+([A-Za-z0-9_.-]*):\s*<" + re.escape(W.PSET) + ">", text, re.I)
+    return any(re.search(r"(?<![\w:])" + re.escape(p) + r":Preset\b", text) for p in prefixes)
+
+
+def _parse_state(text: str, uri: str):
+    """A LilvState from Turtle ``text`` for plugin ``uri`` (the caller frees it); Lv2Error (one line)
+    if lilv cannot read it or it is another plugin's state."""
+    lib = W.library()
+    if not _names_a_preset(text):  # lilv 0.24 crashes on a text without a pset:Preset subject
+        raise W.Lv2Error("is not an LV2 state (no subject is a pset:Preset)")
+    st = lib.lilv_state_new_from_string(W.world(), ctypes.cast(ctypes.pointer(_MAP), _P), text.encode())
+    if not st:
+        raise W.Lv2Error("is not an LV2 state lilv can read (Turtle with a state:state)")
+    of = W._str(lib.lilv_state_get_plugin_uri(st))
+    if of != uri:
+        lib.lilv_state_free(st)
+        raise W.Lv2Error(f"is the state of '{of}', not of '{uri}'")
+    return st
+
+
+def check_state(text: str, uri: str) -> None:
+    """Raise Lv2Error (one line) unless ``text`` is an LV2 state (Turtle) of plugin ``uri`` lilv can read."""
+    with _STATE_LOCK:
+        W.library().lilv_state_free(_parse_state(text, uri))
+
+
+# ---- the worker extension (its real-time half is livehost.dsp.lv2_worker) ---------------------------
+class _WorkerIface(ctypes.Structure):
+    _fields_ = [("work", _P), ("work_response", _P), ("end_run", _P)]
+
+
+class _Schedule(ctypes.Structure):
+    _fields_ = [("handle", _P), ("schedule_work", _P)]
+
+
+_RESPOND = ctypes.CFUNCTYPE(ctypes.c_int32, _P, ctypes.c_uint32, _P)
+_WORK = ctypes.CFUNCTYPE(ctypes.c_int32, _P, _RESPOND, _P, ctypes.c_uint32, _P)
+_EXT_DATA = ctypes.CFUNCTYPE(_P, ctypes.c_char_p)
+RING_BYTES = 1 << 15  #: bytes of each worker ring (requests, responses) per instance
+
+
+def new_ring(capacity: int = RING_BYTES) -> np.ndarray:
+    """An empty worker ring of ``capacity`` bytes (see :mod:`livehost.dsp.lv2_worker`)."""
+    ring = np.zeros(ring_words(capacity), np.float64)
+    ring[R_CAP] = 8 * (len(ring) - RING_HEAD)
+    return ring
+
+
+def ring_write(ring: np.ndarray, body: bytes) -> int:
+    """Append message ``body`` to ``ring`` from Python (its single writer): LV2_WORKER_SUCCESS, or
+    LV2_WORKER_ERR_NO_SPACE if it does not fit."""
+    cap, w = int(ring[R_CAP]), int(ring[R_W])
+    need = 8 + -(-len(body) // 8) * 8
+    if need > cap or w + need - int(acquire(ring, R_R)) > cap:
+        ring[R_FULL] += 1
+        return WORKER_ERR_NO_SPACE
+    data = ring.view(np.uint8)[8 * RING_HEAD:]
+    p = w % cap
+    data[p:p + 8] = np.frombuffer(len(body).to_bytes(4, "little") + bytes(4), np.uint8)
+    if body:
+        data[(p + 8 + np.arange(len(body))) % cap] = np.frombuffer(body, np.uint8)
+    release(ring, R_W, w + need)
+    return WORKER_SUCCESS
+
+
+def ring_read(ring: np.ndarray) -> list[bytes]:
+    """Every message waiting in ``ring``, oldest first (its single reader, from Python)."""
+    cap, r = int(ring[R_CAP]), int(ring[R_R])
+    w = int(acquire(ring, R_W))
+    data = ring.view(np.uint8)[8 * RING_HEAD:]
+    out = []
+    while r < w:
+        p = r % cap
+        n = int.from_bytes(data[p:p + 4].tobytes(), "little")
+        out.append(data[(p + 8 + np.arange(n)) % cap].tobytes())
+        r += 8 + -(-n // 8) * 8
+    release(ring, R_R, r)
+    return out
+
+
+class _Worker:
+    """One instance's worker: the request ring its ``schedule_work`` (a compiled cfunc) fills from the
+    audio thread, the response ring its ``respond`` fills on the worker thread, the scratch buffer and
+    the table the kernel reads (:data:`table`, int64: see ``livehost.dsp.lv2_worker.W_*``)."""
+
+    def __init__(self):
+        self.requests = new_ring()
+        self.responses = new_ring()
+        self.scratch = np.zeros(RING_BYTES, np.uint8)
+        self.schedule = _Schedule(self.requests.ctypes.data, schedule_work.address)
+        self.table = np.zeros(W_SIZE, np.int64)
+        self.respond = _RESPOND(self._respond)
+        self.handle = 0
+        self.work = None
+        self.done = 0  #: requests handed to the plugin's work()
+
+    def bind(self, handle: int, iface: int) -> None:
+        """Take the plugin's worker interface (the address ``extension_data`` gave) for ``handle``."""
+        wi = _WorkerIface.from_address(iface)
+        self.handle = handle
+        self.work = _WORK(wi.work) if wi.work else None
+        self.table[:] = (self.responses.ctypes.data, self.scratch.ctypes.data, len(self.scratch),
+                         int(wi.work_response or 0), int(wi.end_run or 0))
+
+    def _respond(self, _handle, size, data) -> int:
+        return ring_write(self.responses, ctypes.string_at(data, size) if size else b"")
+
+    def serve(self) -> int:
+        """Hand every waiting request to the plugin's ``work`` (on the calling, non-real-time thread);
+        returns how many."""
+        todo = ring_read(self.requests)
+        for body in todo:
+            if self.work is not None:
+                buf = ctypes.create_string_buffer(body, max(1, len(body)))
+                self.work(self.handle, self.respond, None, len(body), buf)
+                self.done += 1
+        return len(todo)
+
+
+class _Service:
+    """One daemon thread for the LV2 housekeeping that must not run on the audio thread: the worker
+    requests of every instance, and whatever else registers (the nodes' resets after a fault). Tasks
+    run every ``poll_s`` seconds, one at a time; :meth:`remove` returns once its task is not running."""
+
+    def __init__(self, poll_s: float = 0.004):
+        self.poll_s = poll_s
+        self._tasks: dict[int, object] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, task) -> int:
+        """Run ``task()`` from now on; returns its key for :meth:`remove`."""
+        with self._lock:
+            key = next(self._ids)
+            self._tasks[key] = task
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="livehost-lv2", daemon=True)
+                self._thread.start()
+            return key
+
+    def remove(self, key: int) -> None:
+        """Stop running the task ``key`` (waits for a run of it in progress)."""
+        with self._lock:
+            self._tasks.pop(key, None)
+
+    def run_once(self) -> None:
+        """Run every task once (the thread's step; tests call it to not wait for the thread)."""
+        with self._lock:
+            for task in list(self._tasks.values()):
+                try:
+                    task()
+                except Exception as e:  # a plugin's bad answer must not stop the others' service
+                    print(f"livehost: LV2 service: {e}", file=sys.stderr)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.poll_s)
+            self.run_once()
+
+
+SERVICE = _Service()  #: the process's LV2 service thread (started by the first task)
+
+
 ALIGN = 16  # floats: each audio buffer starts on a 64-byte boundary
 
 
@@ -145,9 +361,12 @@ class Instance:
     (buffer of the k-th audio port), :attr:`ctl` (the control inputs, contiguous, in port order),
     :attr:`seq` (the MIDI input's atom sequence, ``SEQ_WORDS`` int64 words; 0 without one),
     :attr:`atom_reset` (the ``(address, header word)`` pairs of the atom outputs).
+
+    ``state``: an LV2 state as Turtle text (from :meth:`save_state`) restored before activation;
+    Lv2Error if lilv cannot read it.
     """
 
-    def __init__(self, info: W.PluginInfo, sr: float, max_block: int):
+    def __init__(self, info: W.PluginInfo, sr: float, max_block: int, state: str | None = None):
         if not info.runnable:
             raise W.Lv2Error(f"LV2 plugin '{info.uri}' cannot run in livehost: {info.why_not}")
         lib = W.library()
@@ -169,15 +388,24 @@ class Instance:
         self.ctl = base + 4 * ctl0
         for k, c in enumerate(inputs):
             self.mem[ctl0 + k] = np.float32(_start_value(c))
-        self._features = _Features(float(sr), self.max_block, 8 * SEQ_WORDS)
-        self._inst = lib.lilv_plugin_instantiate(W.lilv_plugin(info.uri), float(sr),
-                                                 ctypes.cast(self._features.array, _P))
+        plug = W.lilv_plugin(info.uri)
+        self._service_key = None
+        self.worker = _Worker() if lib.lilv_plugin_has_extension_data(plug, W.uri_node(W.WORKER_INTERFACE)) else None
+        self._features = _Features(float(sr), self.max_block, 8 * SEQ_WORDS,
+                                   ctypes.addressof(self.worker.schedule) if self.worker else None)
+        self._inst = lib.lilv_plugin_instantiate(plug, float(sr), ctypes.cast(self._features.array, _P))
         if not self._inst:
             raise W.Lv2Error(f"LV2 plugin '{info.uri}' failed to instantiate at {sr:g} Hz")
         li = _LilvInstance.from_address(self._inst)
         d = li.lv2_descriptor.contents
         self.handle = int(li.lv2_handle or 0)
         self.run = int(d.run)
+        self.worker_table = 0  # the kernel's worker table (0: none)
+        if self.worker is not None:
+            iface = _EXT_DATA(d.extension_data)(W.WORKER_INTERFACE.encode()) if d.extension_data else None
+            if iface:
+                self.worker.bind(self.handle, iface)
+                self.worker_table = self.worker.table.ctypes.data
         connect = _CONNECT(d.connect_port)
         for idx, addr in {**self._audio_addr, **self._ctl_addr}.items():
             connect(self.handle, idx, addr)
@@ -205,9 +433,81 @@ class Instance:
             connect(self.handle, idx, addr)
         self.atom_reset = self._reset.ctypes.data
         self._deactivate = d.deactivate
+        self._activate = d.activate
+        self.resets = 0  #: how many times :meth:`reset` ran
+        self.active = False
+        try:
+            if state:
+                self.restore_state(state)
+            elif lib.lilv_plugin_has_feature(plug, W.uri_node(W.LOAD_DEFAULT_STATE)):
+                self._load_default_state()
+        except BaseException:
+            self.close()
+            raise
         if d.activate:
             _HANDLE_FN(d.activate)(self.handle)
         self.active = True
+        if self.worker_table:  # requests scheduled from now on (or by a restore) reach work()
+            self._service_key = SERVICE.add(self.worker.serve)
+
+    def _load_default_state(self) -> None:
+        """Restore the state the plugin's own description gives it (``state:loadDefaultState``)."""
+        lib = W.library()
+        with _STATE_LOCK:
+            st = lib.lilv_state_new_from_world(W.world(), ctypes.cast(ctypes.pointer(_MAP), _P),
+                                               W.uri_node(self.info.uri))
+            if st:
+                try:
+                    lib.lilv_state_restore(st, self._inst, None, None, 0, ctypes.cast(self._features.array, _P))
+                finally:
+                    lib.lilv_state_free(st)
+
+    def reset(self) -> None:
+        """Deactivate and activate the plugin again (its DSP state back to a fresh start, e.g. after a
+        non-finite output): only while no audio thread can call it (the kernel waits for it)."""
+        if self._inst and self.active:
+            if self._deactivate:
+                _HANDLE_FN(self._deactivate)(self.handle)
+            if self._activate:
+                _HANDLE_FN(self._activate)(self.handle)
+            self.resets += 1
+
+    def save_state(self) -> str | None:
+        """The plugin's state (LV2 State extension) as Turtle text, None if it has no ``state:interface``.
+        Off the audio thread (a plugin's ``save`` may run while ``run`` does: the extension requires
+        plugins to allow it)."""
+        if not has_state(self.info.uri):
+            return None
+        lib = W.library()
+        mp, ump = ctypes.cast(ctypes.pointer(_MAP), _P), ctypes.cast(ctypes.pointer(_UNMAP), _P)
+        with _STATE_LOCK:
+            st = lib.lilv_state_new_from_instance(
+                W.lilv_plugin(self.info.uri), self._inst, mp, None, None, None, None,
+                ctypes.cast(_NO_PORT_VALUE, _P), None, _STATE_FLAGS, ctypes.cast(self._features.array, _P))
+            if not st:
+                raise W.Lv2Error(f"LV2 plugin '{self.info.uri}' did not save its state")
+            try:
+                raw = lib.lilv_state_to_string(W.world(), mp, ump, st, STATE_URI.encode(), None)
+            finally:
+                lib.lilv_state_free(st)
+            if not raw:
+                raise W.Lv2Error(f"LV2 plugin '{self.info.uri}': its state cannot be written as Turtle")
+            try:
+                text = ctypes.string_at(raw).decode("utf-8")
+                return text if text.lstrip().startswith("@prefix") else _PREFIXES + "\n" + text
+            finally:
+                lib.lilv_free(raw)
+
+    def restore_state(self, text: str) -> None:
+        """Restore a state (Turtle from :meth:`save_state`) into the plugin: only while no other thread
+        can call the instance (the extension's rule), i.e. before the node is published."""
+        lib = W.library()
+        with _STATE_LOCK:
+            st = _parse_state(text, self.info.uri)
+            try:
+                lib.lilv_state_restore(st, self._inst, None, None, 0, ctypes.cast(self._features.array, _P))
+            finally:
+                lib.lilv_state_free(st)
 
     def audio_in(self, k: int) -> int:
         """Address of the k-th audio input's float32 buffer (``max_block`` frames)."""
@@ -234,6 +534,9 @@ class Instance:
 
     def close(self) -> None:
         """Deactivate and free the plugin (only once no audio thread can call it again)."""
+        if self._service_key is not None:
+            SERVICE.remove(self._service_key)  # no work() runs from here on
+            self._service_key = None
         if self._inst:
             if self.active and self._deactivate:
                 _HANDLE_FN(self._deactivate)(self.handle)

@@ -27,14 +27,19 @@ URID_MAP = "http://lv2plug.in/ns/ext/urid#map"
 URID_UNMAP = "http://lv2plug.in/ns/ext/urid#unmap"
 OPTIONS = "http://lv2plug.in/ns/ext/options#options"
 BUFSZ = "http://lv2plug.in/ns/ext/buf-size#"
+WORKER_SCHEDULE = "http://lv2plug.in/ns/ext/worker#schedule"
+WORKER_INTERFACE = "http://lv2plug.in/ns/ext/worker#interface"
+LOAD_DEFAULT_STATE = "http://lv2plug.in/ns/ext/state#loadDefaultState"
 
 ATOM_SEQUENCE = ATOM + "Sequence"
 
 #: features livehost provides: the URID map/unmap (called at instantiate time, see livehost.lv2.host),
-#: options (block lengths, sample rate, atom buffer size) and properties it meets by construction
-#: (separate input and output buffers, blocks never longer than the engine's, a real-time run)
+#: options (block lengths, sample rate, atom buffer size), the worker (a compiled schedule_work, work()
+#: on a non-real-time thread), the plugin's default state restored after instantiation, and properties
+#: it meets by construction (separate input and output buffers, blocks never longer than the engine's,
+#: a real-time run)
 PROVIDED = frozenset({
-    URID_MAP, URID_UNMAP, OPTIONS, BUFSZ + "boundedBlockLength",
+    URID_MAP, URID_UNMAP, OPTIONS, BUFSZ + "boundedBlockLength", WORKER_SCHEDULE, LOAD_DEFAULT_STATE,
     LV2 + "hardRTCapable", LV2 + "inPlaceBroken", LV2 + "isLive",
 })
 
@@ -150,6 +155,12 @@ def library():
         "lilv_plugin_get_related": (P, [P, P]), "lilv_world_load_resource": (ctypes.c_int, [P, P]),
         "lilv_state_new_from_world": (P, [P, P, P]), "lilv_state_free": (None, [P]),
         "lilv_state_emit_port_values": (None, [P, P, P]),
+        # state (see livehost.lv2.host): save from / restore into an instance, as Turtle text
+        "lilv_state_new_from_instance": (P, [P, P, P, S, S, S, S, P, P, U, P]),
+        "lilv_state_new_from_string": (P, [P, P, S]), "lilv_state_to_string": (P, [P, P, P, P, S, S]),
+        "lilv_state_restore": (None, [P, P, P, P, U, P]), "lilv_free": (None, [P]),
+        "lilv_plugin_has_extension_data": (B, [P, P]), "lilv_state_get_plugin_uri": (P, [P]),
+        "lilv_plugin_has_feature": (B, [P, P]),
     }
     for fn, (res, args) in sigs.items():
         f = getattr(lib, fn)

@@ -165,6 +165,9 @@ class NodeType:
         line) for options it cannot take. None for ordinary types.
     release: ``(st) -> None`` frees what ``init`` took outside the arena (an LV2 instance); called once
         the audio thread can no longer reach the node (or when a build is rolled back).
+    save_state: ``(st) -> str | None``, the live node's own state as text (an LV2 plugin's State), read
+        off the audio thread when a patch is saved; it comes back as the ``state`` option (the patch
+        keeps it in a file beside itself). None for types with no such state.
     """
 
     name: str
@@ -183,6 +186,7 @@ class NodeType:
     options: tuple[str, ...] = ()
     specialize: Callable[[dict], "NodeType"] | None = None
     release: Callable | None = None
+    save_state: Callable | None = None
 
     def param(self, name: str) -> Param:
         """The declared parameter ``name`` (engine-wide ``wet``/``bypass`` included); KeyError if absent."""

@@ -9,28 +9,45 @@ audio thread (one instance per channel for a mono plugin); its ``release`` deact
 once the engine has retired the node. A plugin's latency port feeds the node's latency. A plugin with a
 MIDI input takes the block's MIDI events (an instrument, with no audio input, plays over the signal it
 is given).
+
+Faults: when the engine's guard resets the node (a non-finite or runaway output), the kernel stops
+calling the plugin and :func:`reset_faulted` (on the LV2 service thread) deactivates and activates its
+instances before it plays again. A plugin with the worker extension has its ``work`` called on that
+thread too (see :mod:`livehost.lv2.host`).
+
+State: a plugin with the LV2 State extension has its state (Turtle text) in the node's ``state``
+option: restored into every instance after instantiation, before the node is published; read back
+from the live plugin by :func:`save_state` (the patch saves it in a file beside itself). A mono
+plugin's two instances get the same state; the first instance's is saved.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import threading
+import weakref
 
-from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, INST_W, S_INST,
-                              S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST, S_NOUT, S_RUN, S_SEQ_TYPE,
-                              S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process, lv2_state_size)
+import numpy as np
+
+from livehost.dsp import atomics
+from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, I_WORKER, INST_W,
+                              S_ALIVE, S_ASK, S_INST, S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST,
+                              S_NOUT, S_RUN, S_SEQ_TYPE, S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process,
+                              lv2_state_size)
 from livehost.lv2 import world as W
-from livehost.lv2.host import Instance, preset_values, urid
+from livehost.lv2.host import SERVICE, Instance, check_state, preset_values, urid
 from livehost.nodes.declare import NodeType, Param, register
 
-OPTIONS = ("uri", "preset")  #: the node's settings that are not parameters
+OPTIONS = ("uri", "preset", "state")  #: the node's settings that are not parameters
 RESERVED = ("wet", "bypass", "type", "id") + OPTIONS  #: symbols renamed ``<symbol>_port`` (patch keys)
 UNBOUNDED = 1e9  #: the range given to a port with no minimum or maximum
 RATE_REF = 48000.0  #: sample rate (Hz) at which ranges of ``lv2:sampleRate`` ports are declared
 PROBE_BLOCK = 64
 
 _LIVE: dict[int, list[Instance]] = {}
+_STATES: dict[int, tuple] = {}  # token -> (weak reference to the engine's arena, offset of the node's state)
 _TOKENS = itertools.count(1)
 _LIVE_LOCK = threading.Lock()
 
@@ -64,13 +81,14 @@ def port_param(c: W.ControlPort, preset: float | None = None) -> Param:
                  0.0 if steps else 20.0, doc=doc)
 
 
-def _instances(info: W.PluginInfo, sr: float, max_block: int) -> list[Instance]:
-    """One instance per channel for a mono plugin, one for the stereo pair otherwise."""
+def _instances(info: W.PluginInfo, sr: float, max_block: int, state: str | None = None) -> list[Instance]:
+    """One instance per channel for a mono plugin, one for the stereo pair otherwise; each restored
+    from ``state`` (Turtle) if given."""
     mono = len(info.audio_in) == 1 and len(info.audio_out) == 1
     made: list[Instance] = []
     try:
         for _ in range(2 if mono else 1):
-            made.append(Instance(info, sr, max_block))
+            made.append(Instance(info, sr, max_block, state=state))
     except BaseException:
         for inst in made:
             inst.close()
@@ -78,13 +96,16 @@ def _instances(info: W.PluginInfo, sr: float, max_block: int) -> list[Instance]:
     return made
 
 
-def _init_for(info: W.PluginInfo):
+def _init_for(info: W.PluginInfo, state: str | None = None):
     def init(st, sr: float, max_block: int) -> None:
-        """Instantiate, connect and activate the plugin; write its addresses into the node's state."""
-        insts = _instances(info, sr, max_block)
+        """Instantiate, connect, restore ``state`` into and activate the plugin; write its addresses into
+        the node's state."""
+        insts = _instances(info, sr, max_block, state)
         with _LIVE_LOCK:
             token = next(_TOKENS)
             _LIVE[token] = insts
+            _STATES[token] = _arena_ref(st)
+        _watch()
         st[S_TOKEN] = token
         st[S_RUN] = insts[0].run
         st[S_NINST] = len(insts)
@@ -108,6 +129,8 @@ def _init_for(info: W.PluginInfo):
             st[b + I_CTL] = inst.ctl
             st[b + I_SEQ] = inst.seq
             st[b + I_ATOM_OUT] = inst.atom_reset
+            st[b + I_WORKER] = inst.worker_table
+        st[S_ALIVE] = 1.0
     return init
 
 
@@ -116,8 +139,70 @@ def release(st) -> None:
     reaches it)."""
     with _LIVE_LOCK:
         insts = _LIVE.pop(int(st[S_TOKEN]), [])
+        _STATES.pop(int(st[S_TOKEN]), None)
     for inst in insts:
         inst.close()
+
+
+def _arena_ref(st) -> tuple:
+    """A weak reference to the float64 array owning the node state ``st`` (the engine's arena) and
+    the state's offset in it: the watch must not keep a dropped engine's arena alive."""
+    root = st
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    off = (st.ctypes.data - root.ctypes.data) // st.itemsize
+    try:
+        return weakref.ref(root), off
+    except TypeError:
+        return (lambda: root), off
+
+
+_WATCH: list[int] = []
+_WATCH_LOCK = threading.Lock()  # never held with _LIVE_LOCK (the service thread takes that one)
+
+
+def _watch() -> None:
+    """Start the reset watch (once, on the LV2 service thread)."""
+    with _WATCH_LOCK:
+        if not _WATCH:
+            _WATCH.append(SERVICE.add(reset_faulted))
+
+
+def reset_faulted() -> int:
+    """Reset the plugins of every node the engine's guard reset (non-finite or runaway output): the
+    kernel stopped calling them and asked (``S_ASK``); deactivate and activate each instance here, off
+    the audio thread, then let the kernel run them again (``S_ALIVE``, release ordering). Returns how
+    many nodes were reset. Runs on the LV2 service thread every few milliseconds."""
+    done = 0
+    with _LIVE_LOCK:
+        for token, (ref, off) in list(_STATES.items()):
+            arena = ref()
+            if arena is None:  # an engine dropped without releasing its nodes (tests)
+                del _STATES[token]
+                continue
+            st = arena[off:off + STATE_SIZE + 1]
+            if atomics.acquire(st, S_ASK) != 1.0:
+                continue
+            for inst in _LIVE.get(token, []):
+                inst.reset()
+            st[S_ASK] = 0.0
+            atomics.release(st, S_ALIVE, 1.0)
+            done += 1
+    return done
+
+
+def save_state(st) -> str | None:
+    """The LV2 state (Turtle text) of the live node whose state is ``st``, read from its first instance
+    off the audio thread; None if the plugin has no State extension."""
+    with _LIVE_LOCK:  # release() cannot close the instance meanwhile
+        insts = _LIVE.get(int(st[S_TOKEN]), [])
+        return insts[0].save_state() if insts else None
+
+
+def instances(st) -> list[Instance]:
+    """The live instances of the node whose state is ``st`` (for probes off the audio thread)."""
+    with _LIVE_LOCK:
+        return list(_LIVE.get(int(st[S_TOKEN]), []))
 
 
 def live_instances() -> int:
@@ -164,18 +249,28 @@ def _specialized(uri: str, preset: str | None) -> NodeType:
     return NodeType(
         name="lv2", params=params, kernel=lv2_process, state_size=lv2_state_size, init=_init_for(info),
         reset_from=STATE_SIZE, latency=_latency_for(info, params), options=OPTIONS, midi=bool(info.midi_in),
-        release=release, category="plugin",
+        release=release, save_state=save_state, category="plugin",
         doc=f"LV2 plugin {info.name} ({info.uri})" + (f", preset {preset}." if preset else "."))
 
 
 def specialize(options: dict) -> NodeType:
     """The node type of the LV2 plugin ``options["uri"]``, its parameters' defaults from the preset
-    ``options["preset"]`` (a label or URI) if given: Lv2Error (one line) if the plugin is not installed,
-    cannot run in livehost, or has no such preset."""
+    ``options["preset"]`` (a label or URI) if given, its instances restored from ``options["state"]``
+    (an LV2 state as Turtle text) if given: Lv2Error (one line) if the plugin is not installed, cannot
+    run in livehost, has no such preset, or the state is not one of its states."""
     uri = options.get("uri")
     if not isinstance(uri, str) or not uri:
         raise W.Lv2Error("needs uri = \"...\" (an installed LV2 plugin; see livehost plugins)")
-    return _specialized(uri, options.get("preset") or None)
+    nt = _specialized(uri, options.get("preset") or None)
+    state = options.get("state")
+    if not state:
+        return nt
+    try:
+        check_state(state, uri)
+    except W.Lv2Error as e:
+        e.option = "state"
+        raise
+    return dataclasses.replace(nt, init=_init_for(W.plugin(uri), state))
 
 
 LV2_NODE = register(
@@ -187,9 +282,11 @@ LV2_NODE = register(
         reset_from=STATE_SIZE,
         options=OPTIONS,
         specialize=specialize,
+        save_state=save_state,
         category="plugin",
         doc="An installed LV2 plugin: uri = \"...\" names it (livehost plugins lists them), preset = \"...\" "
-            "optionally sets its defaults; its control inputs are its parameters, by LV2 symbol; its latency "
-            "port, if any, is its latency.",
+            "optionally sets its defaults, state = \"file\" (beside the patch, written when it is saved) "
+            "restores the plugin's own state (LV2 State extension); its control inputs are its parameters, "
+            "by LV2 symbol; its latency port, if any, is its latency.",
     )
 )

@@ -75,8 +75,9 @@ def test_unrunnable_plugins_say_why():
     assert not fifths.runnable and fifths.why_not == "has no audio output"  # a MIDI effect
     assert fifths.midi_in and fifths.midi_out
     sampler = ps.get("http://lv2plug.in/plugins/eg-sampler")
-    if sampler is not None:
-        assert "worker#schedule" in sampler.why_not
+    if sampler is not None:  # it needs worker:schedule and state:loadDefaultState, both provided now
+        assert "http://lv2plug.in/ns/ext/worker#schedule" in sampler.required_features
+        assert sampler.runnable and sampler.why_not == ""
 
 
 def test_search_and_unknown_uri():
@@ -105,5 +106,47 @@ def test_the_options_livehost_provides_read_back():
         got[key.rsplit("#", 1)[1]] = (typ.rsplit("#", 1)[1], c.from_address(o.value).value)
     assert got == {"minBlockLength": ("Int", 1), "maxBlockLength": ("Int", 256), "nominalBlockLength": ("Int", 256),
                    "sequenceSize": ("Int", 8192), "sampleRate": ("Float", 44100.0)}
-    uris = [ctypes.string_at(f.array[k].contents.URI).decode() for k in range(4)]
-    assert set(uris) <= world.PROVIDED and not f.array[4]
+    uris = [ctypes.string_at(f.array[k].contents.URI).decode() for k in range(5)]
+    assert set(uris) <= world.PROVIDED and not f.array[5] and world.LOAD_DEFAULT_STATE in uris
+    sched = ctypes.c_int64(0)
+    g = host._Features(44100.0, 256, 8192, schedule=ctypes.addressof(sched))  # a plugin with a worker
+    assert ctypes.string_at(g.array[5].contents.URI).decode() == world.WORKER_SCHEDULE and not g.array[6]
+    assert g.array[5].contents.data == ctypes.addressof(sched)
+
+
+FAKE_MANIFEST = """@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<urn:livehost:test:needs-more> a lv2:Plugin ; lv2:binary <needs.so> ; rdfs:seeAlso <needs.ttl> .
+"""
+FAKE_PLUGIN = """@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix doap: <http://usefulinc.com/ns/doap#> .
+<urn:livehost:test:needs-more> a lv2:Plugin ; doap:name "Needs more" ;
+  lv2:requiredFeature <http://lv2plug.in/ns/ext/urid#map>, <http://example.org/ns#madeUp> ;
+  lv2:port [ a lv2:AudioPort, lv2:InputPort ; lv2:index 0 ; lv2:symbol "in" ; lv2:name "In" ] ,
+           [ a lv2:AudioPort, lv2:OutputPort ; lv2:index 1 ; lv2:symbol "out" ; lv2:name "Out" ] .
+"""
+
+
+def test_a_plugin_needing_a_feature_livehost_lacks_is_refused_in_one_line(tmp_path):
+    """No installed plugin needs a feature livehost lacks any more (eg-sampler's worker and default
+    state are provided), so a bundle described in Turtle only (lilv reads no binary to describe it) on
+    ``LV2_PATH`` stands in: ``livehost plugins`` says why it cannot run, a patch naming it fails in one
+    line naming file:line:field."""
+    bundle = tmp_path / "lv2" / "needs.lv2"
+    bundle.mkdir(parents=True)
+    (bundle / "manifest.ttl").write_text(FAKE_MANIFEST)
+    (bundle / "needs.ttl").write_text(FAKE_PLUGIN)
+    env = {**os.environ, "LV2_PATH": str(tmp_path / "lv2"), "PYTHONPATH": ROOT}
+    r = subprocess.run([sys.executable, "-m", "livehost", "plugins", "--json"], capture_output=True, text=True,
+                       cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    (p,) = json.loads(r.stdout)
+    assert p["uri"] == "urn:livehost:test:needs-more" and not p["runnable"]
+    assert p["why_not"] == "needs host feature http://example.org/ns#madeUp"
+    code = ("from livehost.patch import loads\n"
+            "from livehost.errors import PatchError\n"
+            "try:\n    loads('[[chain]]\\ntype = \"lv2\"\\nid = \"n\"\\nuri = \"urn:livehost:test:needs-more\"\\n', 'x.toml')\n"
+            "except PatchError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.stdout.strip() == ("x.toml:4: n.uri = 'urn:livehost:test:needs-more': cannot run in livehost: "
+                                "needs host feature http://example.org/ns#madeUp"), r.stdout + r.stderr
