@@ -15,14 +15,13 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.jackutil import controlled_takes, need_jack, take_ok, takes_summary
-from tests.ui.realtime_ui_child import EDITS
+from tests.ui.realtime_ui_child import EDITS, ROUND_S
 
 pytestmark = pytest.mark.jack
 
 #: seconds the UI redraws before the edits; the take is these and the edits (~20 s more), its control
 #: as long again
 SECONDS = float(os.environ.get("LIVEHOST_UI_RT_SECONDS", "5"))
-ROUND_S = 7.0  #: an edit round's length, measured (``realtime_ui_child.EDITS``)
 
 
 def test_ui_at_30_hz_xruns_within_empty_patch_control(tmp_path):
