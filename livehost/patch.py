@@ -204,7 +204,8 @@ def locate(text: str) -> dict[tuple, int]:
     where: dict[tuple, int] = {}
     counts: dict[tuple, int] = {}
     table: tuple = ()
-    for ln, line in enumerate(text.splitlines(), 1):
+    for ln, line in enumerate(text.split("\n"), 1):  # TOML's lines end at \n only (not \x85, \u2028)
+        line = line.removesuffix("\r")
         m = _HEADER.match(line)
         if m and not _KEY.match(line):
             parts = [p.strip().strip('"').strip("'") for p in m.group(2).split(".")]

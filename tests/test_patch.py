@@ -212,3 +212,8 @@ def test_midi_and_models_sections_are_checked_with_file_and_line():
     assert err(base.replace("classifier =", "clasifier =")) == (
         "x.toml:29: models.clasifier is not a model slot (did you mean 'classifier'?)")
     assert err(base.replace('"models/genre_mlp.onnx"', "3")) == "x.toml:29: models.classifier = 3 must be an .onnx file path"
+
+
+def test_line_numbers_count_toml_lines_not_unicode_line_breaks():
+    src = '[patch]\nname = "x\u0085y\u2028z"\n\n[[chain]]\ntype = "gain"\ngain_db = "loud"\n'
+    assert err(src).startswith("x.toml:6: gain1.gain_db")
