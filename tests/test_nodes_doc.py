@@ -36,9 +36,11 @@ def test_json_lists_every_declared_parameter_with_its_numbers(capsys):
     assert list(delay)[:2] == ["wet", "bypass"] and delay["wet"]["default"] == 0.35
     assert delay["time_ms"] == {"name": "time_ms", "kind": "float", "unit": "ms", "lo": 1.0, "hi": MAX_TIME_MS,
                                 "default": 375.0, "smoothing_ms": 100.0, "choices": None, "sync": "time",
-                                "doc": "echo time (glides without clicks), or a note division following the "
+                                "follow": None, "doc": "echo time (glides without clicks), or a note division following the "
                                        "session tempo"}
     assert delay["feedback"]["sync"] is None
+    looper = {p["name"]: p for p in nodes["looper"]["params"]}
+    assert looper["beat_ms"]["sync"] == "time" and looper["beat_ms"]["follow"] == "1/4"
     assert delay["division"]["choices"] == list(DIVISIONS) and delay["division"]["lo"] is None
     assert nodes["synth"]["midi"] and nodes["synth"]["source"] and not nodes["delay"]["midi"]
     master = nodes["master"]

@@ -51,11 +51,13 @@ def smoothing_text(p: Param) -> str:
 def param_info(p: Param) -> dict:
     """One parameter as plain data: name, kind, unit, lo/hi (in ``unit``; null for choices and
     booleans), default, smoothing_ms, choices, sync (``"time"``/``"rate"`` when a note division
-    following the tempo may be given instead of a number, else null), doc."""
+    following the tempo may be given instead of a number, else null), follow (the division a ``sync``
+    parameter follows when a patch leaves it out, else null), doc."""
     ranged = p.kind == "float"
     return {"name": p.name, "kind": p.kind, "unit": p.unit, "lo": p.lo if ranged else None,
             "hi": p.hi if ranged else None, "default": p.default, "smoothing_ms": p.smoothing_ms,
-            "choices": list(p.choices) if p.choices else None, "sync": p.sync or None, "doc": p.doc}
+            "choices": list(p.choices) if p.choices else None, "sync": p.sync or None,
+            "follow": p.follow or None, "doc": p.doc}
 
 
 def latency_info(nt: NodeType, sr: float = REFERENCE_SR) -> dict | None:
