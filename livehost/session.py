@@ -138,6 +138,7 @@ class Session:
         self.driver_kind = driver
         self._jack_opts = {"client_name": jack_client, "connect": jack_connect, "reconnect": reconnect,
                            "midi_port": midi_port, "channels": int(jack_channels)}
+        self._device = device
         self._in_device = in_device
         self.dirty = False
         self._program: int | None = None  # a program change waiting for service() (set on the MIDI thread)
@@ -629,6 +630,65 @@ class Session:
     def generator(self):
         """The running :class:`~livehost.ml.generator.worker.GeneratorWorker`, or None."""
         return self.workers.generator
+
+    def audio_devices(self) -> list[dict]:
+        """The audio devices PortAudio sees: index, name, hostapi, inputs / outputs (channels),
+        samplerate (the device's default, Hz). Empty when there are none (or no PortAudio library)."""
+        from livehost.engine.drivers.portaudio import list_devices
+
+        try:
+            return list_devices()
+        except LivehostError:
+            return []
+
+    def set_devices(self, output=None, input=None) -> str:
+        """Move the audio to other PortAudio devices while the session plays: ``output`` / ``input`` a
+        name fragment or an index (None: the system's default; ``input`` None: as ``output``). The
+        output fades out, the stream closes, one opens on the new devices at this session's rate and
+        block size and the output fades back in (a gap of about 0.1 s). A running null driver is
+        replaced the same way (a device plugged in after the start). When the new devices cannot be
+        opened the old driver is started again and the one-line reason raised. The JACK driver's ports
+        are connected in JACK instead (refused). Returns the device now playing (name and host API)."""
+        from livehost.engine.drivers.null import NullDriver
+        from livehost.engine.drivers.portaudio import PortAudioDriver, find_device
+
+        eng = self.engine
+        if self.driver is None or isinstance(self.driver, JackDriver):
+            raise LivehostError("the JACK driver's ports are connected in JACK (jack_connect, qjackctl), "
+                                "not chosen here" if self.driver is not None else "no audio driver is running")
+        use_input = eng.input_mode == "mic"
+        find_device(output, "output")  # a bad choice says so before anything stops
+        if use_input and input is not None:
+            find_device(input, "input")
+        old = self.driver
+        was_muted = bool(eng.master.values.get("mute", False))
+
+        def open_(device, in_device):
+            drv = PortAudioDriver(eng, device=device, in_device=in_device, use_input=use_input,
+                                  reconnect=self._jack_opts["reconnect"])
+            drv.start()
+            return drv
+
+        eng.fade_master(True)
+        old.stop()
+        self.driver = None
+        try:
+            self.driver = open_(output, input)
+        except LivehostError as e:
+            try:  # back to what played
+                self.driver = (NullDriver(eng) if isinstance(old, NullDriver) else
+                               open_(self._device, self._in_device))
+                if isinstance(self.driver, NullDriver):
+                    self.driver.start()
+            except LivehostError:
+                self.driver = NullDriver(eng)
+                self.driver.start()
+            eng.fade_master(was_muted)
+            raise LivehostError(f"{e}; still playing on {eng.device_name or self.driver.name}") from None
+        self._device, self._in_device = output, input
+        self.driver_kind = "portaudio"
+        eng.fade_master(was_muted)
+        return eng.device_name
 
     @property
     def audio_state(self) -> str | None:

@@ -52,6 +52,7 @@ class LivehostApp(App):
         Binding("ctrl+s", "save", "save"),
         Binding("w", "save_as", "save as"),
         Binding("o", "open", "load patch"),
+        Binding("d", "devices", "audio devices", show=False),
         Binding("g", "gen_prime", "prime generator", show=False),
         Binding("f", "gen_freeze", "freeze generator", show=False),
         Binding("t", "tap", "tap tempo", show=False),
@@ -80,6 +81,7 @@ class LivehostApp(App):
         ("ctrl+s", "save the patch (atomic)"),
         ("w", "save as a new file in patches/"),
         ("o", "load a patch from patches/"),
+        ("d", "audio devices: choose the output, then the input (PortAudio; faded, ~0.1 s gap)"),
         ("g", "generator: prime from the last 3 s of input (it continues what you played)"),
         ("f", "generator: freeze on/off (loops the last half second, model paused)"),
         ("t", "tap tempo: the tempo follows the last taps (a pause over 2 s starts again)"),
@@ -406,6 +408,38 @@ class LivehostApp(App):
             self.notify("no patches in patches/", severity="warning")
             return
         self.push_screen(PickScreen("load a patch:", files), picked)
+
+    def action_devices(self) -> None:
+        """Choose the output device, then (when the patch listens to the microphone) the input device,
+        from the devices PortAudio sees; the session moves the audio to them faded."""
+        session = self.session
+        devs = session.audio_devices()
+        if not devs:
+            self.notify("no audio devices found (start JACK or the sound server)", severity="warning")
+            return
+
+        def items(key: str) -> list[tuple[str, str]]:
+            return [(str(d["index"]), f"{d['name']} ({d['hostapi']}, {d[key]} ch, {d['samplerate']:g} Hz)")
+                    for d in devs if d[key] > 0]
+
+        def switch(out: str, inp: str | None) -> None:
+            try:
+                now = session.set_devices(int(out), None if inp is None else int(inp))
+                self.notify(f"audio on {now}", timeout=4)
+            except LivehostError as e:
+                self._error(e)
+
+        def output_chosen(out: str | None) -> None:
+            if out is None:
+                return
+            if session.engine.input_mode != "mic" or not items("inputs"):
+                switch(out, None)
+                return
+            self.push_screen(SearchScreen("input device: type to search, enter to choose", items("inputs")),
+                             lambda inp: switch(out, inp) if inp is not None else None)
+
+        self.push_screen(SearchScreen("output device: type to search, enter to choose", items("outputs")),
+                         output_chosen)
 
     # ---- the rest ---------------------------------------------------------------------------------
     def _generator(self):
