@@ -173,10 +173,14 @@ _offsets = rt_jit(_offsets_py)
 def looper_status(st) -> dict:
     """The looper's state for a UI or a test: ``mode`` (a :data:`MODES` name), ``length`` and
     ``position`` (samples), ``undo`` (``None``: no overdub to undo; ``"undo"``: the last overdub is
-    heard; ``"redo"``: it is undone)."""
+    heard; ``"redo"``: it is undone), ``closes_at`` (samples: the length a quantised or fixed-length
+    take recording now closes itself at; None when no such close is pending)."""
     k = int(st[V_K])
     undo = None if k == 0 else ("undo" if st[_HDR + k % NID] >= 0.5 else "redo")
-    return {"mode": MODES[int(st[V_MODE])], "length": int(st[V_LEN]), "position": int(st[V_POS]), "undo": undo}
+    mode = MODES[int(st[V_MODE])]
+    tgt = int(st[V_TGT])
+    return {"mode": mode, "length": int(st[V_LEN]), "position": int(st[V_POS]), "undo": undo,
+            "closes_at": tgt if tgt > 0 and mode == "record" else None}
 
 
 def looper_loop(st) -> tuple:

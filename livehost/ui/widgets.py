@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from livehost.dsp.looper import looper_status
 from livehost.engine import layout as L
 from livehost.engine.graph import Layer
 
@@ -64,6 +65,22 @@ def fmt_range(p) -> str:
     if p.kind == "choice":
         return "/".join(p.choices) if len(p.choices) <= 7 else f"{len(p.choices)} choices: +/- to step"
     return f"{p.lo:g}..{p.hi:g} {p.unit}".strip()
+
+
+def looper_text(status: dict, sr: float) -> str:
+    """A looper's state in a rack row (at most 18 characters): ``● rec 3.2s`` (``● rec 3.2/4.0s`` when
+    it closes itself at 4.0 s: a quantised or fixed-length take), ``▶ 1.2/4.0s``, ``● dub 1.2/4.0s``,
+    ``■ stop 4.0s``, ``loop empty``; seconds of audio at ``sr`` Hz."""
+    mode = status["mode"]
+    pos, length = status["position"] / sr, status["length"] / sr
+    if mode == "empty":
+        return "loop empty"
+    if mode == "record":
+        closes = status.get("closes_at")
+        return f"● rec {pos:.1f}s" if closes is None else f"● rec {pos:.1f}/{closes / sr:.1f}s"
+    if mode == "stop":
+        return f"■ stop {length:.1f}s"
+    return f"{'▶' if mode == 'play' else '● dub'} {pos:.1f}/{length:.1f}s"
 
 
 class Rack(Widget, can_focus=True):
@@ -132,6 +149,8 @@ class Rack(Widget, can_focus=True):
                 label = f"{'[B] ' if byp else ''}{it.id} ({name})"
                 meter_id = it.id
                 extra = f"wet {100 * float(it.values.get('wet', 1.0)):.0f}%"
+                if name == "looper":  # what a performer looks at while the foot works
+                    extra = looper_text(looper_status(eng.a[it.sbase:it.sbase + it.ssize]), eng.sr)
             try:
                 m = eng.meter(meter_id)
                 pk = max(m["peak_db"])

@@ -94,7 +94,8 @@ def record(lp: Pedal, sig: np.ndarray, pre_frames: int, take_frames: int):
     lp.run(sig[pre_frames + lp.block:pre_frames + take_frames])
     assert lp.status["mode"] == "record"
     first = lp.tap()  # the loop closes at this block's first sample
-    assert lp.status == {"mode": "play", "length": take_frames, "position": lp.block, "undo": None}
+    assert lp.status == {"mode": "play", "length": take_frames, "position": lp.block, "undo": None,
+                         "closes_at": None}
     return sig[pre_frames:pre_frames + take_frames], sig[:pre_frames], first
 
 
@@ -209,7 +210,7 @@ def test_clear_silences_and_a_new_take_can_start():
     fade = 1 - (np.arange(XF) + 1) / XF  # the loop fades out over xfade_ms ...
     np.testing.assert_allclose(y[:XF], ref[:XF] * fade[:, None], rtol=0, atol=1e-12)
     np.testing.assert_array_equal(y[XF + 1:], 0.0)  # ... then silence
-    assert lp.status == {"mode": "empty", "length": 0, "position": 0, "undo": None}
+    assert lp.status == {"mode": "empty", "length": 0, "position": 0, "undo": None, "closes_at": None}
     lp.set(clear=False)
     np.testing.assert_array_equal(lp.silence(int(SR)), 0.0)
     sig = noise(BLOCK * 200, seed=5)

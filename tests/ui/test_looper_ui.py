@@ -92,3 +92,35 @@ async def test_l_saves_the_selected_loopers_loop_as_it_plays(session, tmp_path):
     assert np.abs(wav).max() > 0.1
     # the overdub is in it: it is not the first take alone
     assert np.abs(wav[200 * BLK:250 * BLK] - inp[210 * BLK:260 * BLK]).max() > 0.05
+
+
+def rack_row(app, node_id):
+    return next(line for line in str(app.rack.render()).splitlines() if f"{node_id} (looper)" in line)
+
+
+async def test_the_rack_shows_what_each_looper_is_doing(session):
+    """Each looper's row says its state and where it is, from the node's own state: empty, recording
+    (with the length a quantised take will close itself at), playing, overdubbing, stopped."""
+    r = np.random.default_rng(41)
+    inp = (0.1 * r.uniform(-1, 1, (1000 * BLK, 2))).astype(np.float32)
+    session.engine.set_param("loop2", "quantise", "bar")  # 4 beats of 500 ms (120 bpm): 2.0 s a bar
+    app = LivehostApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "loop empty" in rack_row(app, "loop1") and "loop empty" in rack_row(app, "loop2")
+        play(session, 300 * BLK, inp, {10})  # press: record, 290 blocks of it
+        assert "● rec 0.8s" in rack_row(app, "loop1")  # 290 * 128 / 48000 = 0.77 s
+        play(session, 100 * BLK, inp, {10})  # press: the loop closes at 300 blocks (0.80 s), plays on
+        assert "▶ 0.2/0.8s" in rack_row(app, "loop1")  # 90 blocks into the loop
+        play(session, 400 * BLK, inp, {100})  # press: overdub (confirmed after DOUBLE_S)
+        assert "● dub " in rack_row(app, "loop1") and "/0.8s" in rack_row(app, "loop1")
+        play(session, 400 * BLK, inp, set(range(20, 260)))  # press (back to play), held 0.64 s: stop
+        assert "■ stop 0.8s" in rack_row(app, "loop1")
+
+        def press2(frames, presses):
+            def on_block(b):
+                session.engine.set_param("loop2", "pedal", b in presses)
+            return render(session.engine, frames, inp[:frames], on_block=on_block)
+
+        press2(160 * BLK, {0, 150})  # record, then a press at 0.4 s: recording on to the bar line
+        assert "● rec 0.4/2.0s" in rack_row(app, "loop2"), rack_row(app, "loop2")
