@@ -403,6 +403,8 @@ def cmd_plugins(args) -> int:
             kind = "out" if c.output else ("toggle" if c.toggled else "enum" if c.enumeration
                                            else "int" if c.integer else "in")
             print(f"    {c.symbol:<16} {kind:<6} {lo}..{hi}{d} {c.unit}".rstrip())
+        for f in p.files:
+            print(f"    {f.key:<16} file   (a path in the patch; F in the UI loads another)")
         names = list(world.presets(p.uri))
         if names:
             more = f", ... ({len(names)} in all)" if len(names) > 6 else ""

@@ -622,7 +622,20 @@ def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
             ctx.fail(ep + (STATE_OPTION,), f"{nid}.{STATE_OPTION}", f"= {written[STATE_OPTION]!r}: "
                      f"cannot be read ({why})")
     try:
-        return resolve(nt, options), options
+        concrete = resolve(nt, options)
+        extra = [k for k in concrete.options if k not in nt.options and k in entry]  # an LV2 plugin's files
+        for k in extra:
+            v = entry[k]
+            if not isinstance(v, str) or not v:
+                ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r} must be a string")
+            written[k] = v
+            options[k] = v
+            if k in concrete.path_options:
+                where = Path(ctx.path).parent / v if ctx.path else Path(v)
+                if not where.is_file():
+                    ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r}: no such file")
+                options[k] = str(where.resolve())
+        return (resolve(nt, options) if extra else concrete), options
     except LivehostError as e:
         k = getattr(e, "option", None) or next((k for k in nt.options if k in options),
                                                 nt.options[0] if nt.options else "type")
@@ -643,7 +656,8 @@ def to_dict(p: Patch, path: str | os.PathLike | None = None) -> dict:
     doc: dict = {"patch": {"name": p.name, "format": FORMAT_VERSION, "samplerate": p.samplerate,
                            "blocksize": p.blocksize}}
     doc["input"] = dict(p.input)
-    doc["chain"] = _chain_dicts(p.chain, path or p.path or p.name)
+    folder = Path(path or p.path).resolve().parent if (path or p.path) else None
+    doc["chain"] = _chain_dicts(p.chain, path or p.path or p.name, folder)
     if p.master:
         doc["master"] = dict(p.master)
     if p.synth is not None:
@@ -653,18 +667,28 @@ def to_dict(p: Patch, path: str | os.PathLike | None = None) -> dict:
     return doc
 
 
-def _chain_dicts(items: list, path) -> list:
+def _chain_dicts(items: list, path, folder: Path | None) -> list:
     out = []
     for it in items:
         if isinstance(it, NodeSpec):
-            options = dict(it.options)
+            options = {k: _saved_path(v, folder) for k, v in it.options.items()}
             if options.get(STATE_OPTION):
                 options[STATE_OPTION] = state_file(path, it.id)
             out.append({"type": it.type, "id": it.id, **options, **it.values})
         else:
             out.append({"type": "layer", "id": it.id, **it.values,
-                        "branches": [{"gain_db": g, "chain": _chain_dicts(ch, path)} for g, ch in it.branches]})
+                        "branches": [{"gain_db": g, "chain": _chain_dicts(ch, path, folder)}
+                                     for g, ch in it.branches]})
     return out
+
+
+def _saved_path(value, folder: Path | None):
+    """An option as saved: an absolute file path (a file an LV2 plugin loads) inside the patch's
+    ``folder`` is written relative to it, so the folder can move; anything else as it is."""
+    if folder is None or not isinstance(value, str) or not os.path.isabs(value):
+        return value
+    rel = os.path.relpath(value, folder)
+    return value if rel.startswith("..") else rel
 
 
 def dumps(p: Patch) -> str:

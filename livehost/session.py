@@ -772,6 +772,40 @@ class Session:
                 self.set_value(node, n, v)
         return values
 
+    # ---- files a node loads (an LV2 sampler's sample) ------------------------------------------------
+    def files_of(self, item) -> tuple[str, ...]:
+        """The file options of ``item``'s node (an LV2 plugin's ``sample``); empty for most nodes."""
+        return tuple(item.type.path_options) if isinstance(item, Node) and item.type.load_file else ()
+
+    def set_file(self, item, key: str, path: str) -> str:
+        """Have node ``item`` load file ``path`` as its file option ``key`` while it plays (an LV2
+        sampler's sample: read by the plugin's worker, off the audio thread); a relative ``path`` is
+        looked for in the current folder, then beside the patch. An undo step when the option had a
+        file before. Returns the absolute path; LivehostError (one line) if there is no such file or
+        option."""
+        if key not in self.files_of(item):
+            raise LivehostError(f"{item.id} has no file '{key}' to load")
+        where = Path(path).expanduser()
+        if not where.is_absolute():
+            where = next((c for c in (Path.cwd() / where, Path(self.path).parent / where) if c.is_file()), where)
+        if not where.is_file():
+            raise LivehostError(f"{path}: no such file")
+        new = str(where.resolve())
+        old = item.options.get(key)
+        self._file_to(item.id, key, new)
+        if old and old != new:
+            self._record(Step(f"{item.id} {key}", lambda: self._file_to(item.id, key, old),
+                              lambda: self._file_to(item.id, key, new)))
+        return new
+
+    def _file_to(self, node_id: str, key: str, path: str) -> None:
+        eng = self.engine
+        with eng.lock:  # (the node cannot be removed and its memory freed meanwhile)
+            node = eng.item(node_id)
+            node.type.load_file(eng.a[node.sbase:node.sbase + node.ssize], key, path)
+            node.options[key] = path
+        self.dirty = True
+
     # ---- recording --------------------------------------------------------------------------------
     def record(self, dry: bool = False, path: str | None = None) -> str:
         """Start recording the master output (``dry``: and the dry input, on channels 3-4) to ``path``,

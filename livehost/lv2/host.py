@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import re
+import struct
 import sys
 import threading
 import time
@@ -31,9 +32,9 @@ import time
 import numpy as np
 
 from livehost.dsp.atomics import acquire, release
-from livehost.dsp.lv2 import SEQ_WORDS
-from livehost.dsp.lv2_worker import (R_CAP, R_FULL, R_R, R_W, RING_HEAD, W_SIZE, WORKER_ERR_NO_SPACE, WORKER_SUCCESS,
-                                     ring_words, schedule_work)
+from livehost.dsp.lv2 import M_POSTED, M_TAKEN, M_WORDS, MAIL_HEAD, MAIL_WORDS, SEQ_WORDS
+from livehost.dsp.lv2_worker import (R_CAP, R_FULL, R_R, R_W, RING_HEAD, W_END_RUN, W_SIZE, W_WORK_RESPONSE,
+                                     WORKER_ERR_NO_SPACE, WORKER_SUCCESS, ring_words, schedule_work)
 from livehost.lv2 import world as W
 
 _P = ctypes.c_void_p
@@ -224,6 +225,7 @@ class _Schedule(ctypes.Structure):
 _RESPOND = ctypes.CFUNCTYPE(ctypes.c_int32, _P, ctypes.c_uint32, _P)
 _WORK = ctypes.CFUNCTYPE(ctypes.c_int32, _P, _RESPOND, _P, ctypes.c_uint32, _P)
 _EXT_DATA = ctypes.CFUNCTYPE(_P, ctypes.c_char_p)
+_WORK_RESPONSE = ctypes.CFUNCTYPE(ctypes.c_int32, _P, ctypes.c_uint32, _P)
 RING_BYTES = 1 << 15  #: bytes of each worker ring (requests, responses) per instance
 
 
@@ -292,6 +294,20 @@ class _Worker:
 
     def _respond(self, _handle, size, data) -> int:
         return ring_write(self.responses, ctypes.string_at(data, size) if size else b"")
+
+    def answer_now(self) -> int:
+        """Hand every waiting response to the plugin's ``work_response``, then call its ``end_run``, on
+        this thread: only while no audio thread can call the plugin (the kernel does it otherwise).
+        Returns how many responses."""
+        todo = ring_read(self.responses)
+        response, end_run = int(self.table[W_WORK_RESPONSE]), int(self.table[W_END_RUN])
+        for body in todo:
+            if response:
+                buf = ctypes.create_string_buffer(body, max(1, len(body)))
+                _WORK_RESPONSE(response)(self.handle, len(body), buf)
+        if end_run:
+            _HANDLE_FN(end_run)(self.handle)
+        return len(todo)
 
     def serve(self) -> int:
         """Hand every waiting request to the plugin's ``work`` (on the calling, non-real-time thread);
@@ -363,10 +379,12 @@ class Instance:
     :attr:`atom_reset` (the ``(address, header word)`` pairs of the atom outputs).
 
     ``state``: an LV2 state as Turtle text (from :meth:`save_state`) restored before activation;
-    Lv2Error if lilv cannot read it.
+    Lv2Error if lilv cannot read it. ``events``: patch messages (:func:`patch_set`: the files it loads)
+    handled once it is active, before anything else can call it (:meth:`_handle_now`).
     """
 
-    def __init__(self, info: W.PluginInfo, sr: float, max_block: int, state: str | None = None):
+    def __init__(self, info: W.PluginInfo, sr: float, max_block: int, state: str | None = None,
+                 events: bytes = b""):
         if not info.runnable:
             raise W.Lv2Error(f"LV2 plugin '{info.uri}' cannot run in livehost: {info.why_not}")
         lib = W.library()
@@ -432,6 +450,13 @@ class Instance:
                 self._reset[2 * j:2 * j + 2] = (addr, capacity)
             connect(self.handle, idx, addr)
         self.atom_reset = self._reset.ctypes.data
+        # the patch input (files to load, patch:Set) and its mailbox (see livehost.dsp.lv2)
+        self.pseq = 0
+        self._pseq_row = None
+        self.mail = np.zeros(MAIL_HEAD + MAIL_WORDS, np.float64)
+        if info.files and info.patch_in is not None:
+            self._pseq_row = self._atoms[[i for i, _s in info.atom_in].index(info.patch_in)]
+            self.pseq = int(self._pseq_row.ctypes.data)
         self._deactivate = d.deactivate
         self._activate = d.activate
         self.resets = 0  #: how many times :meth:`reset` ran
@@ -447,6 +472,12 @@ class Instance:
         if d.activate:
             _HANDLE_FN(d.activate)(self.handle)
         self.active = True
+        if events:
+            try:
+                self._handle_now(events)
+            except BaseException:
+                self.close()
+                raise
         if self.worker_table:  # requests scheduled from now on (or by a restore) reach work()
             self._service_key = SERVICE.add(self.worker.serve)
 
@@ -509,6 +540,56 @@ class Instance:
             finally:
                 lib.lilv_state_free(st)
 
+    def _handle_now(self, events: bytes) -> None:
+        """Have the plugin handle patch messages ``events`` now, on this thread, while nothing else can
+        call it (after activation, before the node is published): one ``run`` of 0 frames with them in
+        its patch input, then its worker's requests served and their answers handed to
+        ``work_response`` here too, so the files are in place before the first block (an offline render
+        is deterministic)."""
+        if self._pseq_row is None:
+            raise W.Lv2Error(f"LV2 plugin '{self.info.uri}' takes no patch messages")
+        words = np.frombuffer(events, np.int64)
+        row = self._pseq_row
+        if len(words) > len(row) - 2:
+            raise W.Lv2Error(f"{len(events)} bytes of messages are more than the plugin's port holds")
+        row[2:2 + len(words)] = words
+        row[0] = (8 + 8 * len(words)) | (urid(W.ATOM_SEQUENCE) << 32)
+        row[1] = 0
+        for j in range(0, len(self._reset), 2):  # atom outputs: their capacity back
+            if self._reset[j]:
+                ctypes.c_int64.from_address(int(self._reset[j])).value = int(self._reset[j + 1])
+        self.run_python(0)
+        row[0] = 8 | (urid(W.ATOM_SEQUENCE) << 32)
+        if self.worker_table:
+            self.worker.serve()
+            self.worker.answer_now()
+
+    def post(self, events: bytes, timeout_s: float = 2.0) -> None:
+        """Hand ``events`` (atom sequence events, see :func:`patch_set`) to the plugin: the kernel puts
+        them in the patch input's sequence of its next block. Waits (up to ``timeout_s`` seconds, off the
+        audio thread) for the previous batch to be taken; Lv2Error if it is not, or the batch is too big
+        or the plugin has no patch input."""
+        if not self.pseq:
+            raise W.Lv2Error(f"LV2 plugin '{self.info.uri}' takes no patch messages")
+        words = np.frombuffer(events, np.int64)
+        if len(words) > MAIL_WORDS:
+            raise W.Lv2Error(f"a message of {len(events)} bytes is more than the plugin's "
+                             f"{8 * MAIL_WORDS}-byte mailbox holds")
+        end = time.monotonic() + timeout_s
+        while acquire(self.mail, M_TAKEN) != self.mail[M_POSTED]:
+            if time.monotonic() > end:
+                raise W.Lv2Error(f"LV2 plugin '{self.info.uri}' did not take its last message "
+                                 f"(is the audio running?)")
+            time.sleep(0.001)
+        body = self.mail[MAIL_HEAD:].view(np.int64)
+        body[:len(words)] = words
+        self.mail[M_WORDS] = len(words)
+        release(self.mail, M_POSTED, self.mail[M_POSTED] + 1.0)
+
+    def pending(self) -> bool:
+        """Whether a posted batch of messages has not been taken by the kernel yet."""
+        return acquire(self.mail, M_TAKEN) != self.mail[M_POSTED]
+
     def audio_in(self, k: int) -> int:
         """Address of the k-th audio input's float32 buffer (``max_block`` frames)."""
         return self._audio_addr[self.info.audio_in[k][0]]
@@ -543,6 +624,23 @@ class Instance:
             self.active = False
             W.library().lilv_instance_free(self._inst)
             self._inst = None
+
+
+def _pad8(b: bytes) -> bytes:
+    return b + bytes(-len(b) % 8)
+
+
+def patch_set(prop: str, path: str, frame: int = 0) -> bytes:
+    """One atom sequence event (frame time ``frame``) holding ``patch:Set`` of property ``prop`` (a
+    URI) to the file ``path`` (an ``atom:Path``), as LV2's atom forge writes it: the event's time
+    (int64 frames) and atom header, the object's id and type, then its two properties
+    (``patch:property`` a URID, ``patch:value`` the path, NUL-terminated), each padded to 8 bytes."""
+    u = lambda uri: urid(uri)  # noqa: E731
+    raw = path.encode("utf-8") + b"\0"
+    props = _pad8(struct.pack("<IIIII", u(W.PATCH + "property"), 0, 4, u(W.ATOM + "URID"), u(prop)))
+    props += _pad8(struct.pack("<IIII", u(W.PATCH + "value"), 0, len(raw), u(W.ATOM + "Path")) + raw)
+    body = struct.pack("<II", 0, u(W.PATCH + "Set")) + props
+    return struct.pack("<qII", int(frame), len(body), u(W.ATOM + "Object")) + body
 
 
 def _start_value(c: W.ControlPort) -> float:

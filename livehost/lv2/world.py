@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import difflib
 import math
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 
@@ -82,6 +83,17 @@ class ControlPort:
 
 
 @dataclass
+class FileProperty:
+    """A file the plugin loads (a ``patch:writable`` property whose ``rdfs:range`` is ``atom:Path``: a
+    sample, an impulse response): ``uri`` of the property, ``key`` (the node option naming the file in a
+    patch), ``label`` (the plugin's name for it)."""
+
+    uri: str
+    key: str
+    label: str
+
+
+@dataclass
 class PluginInfo:
     """One installed plugin, as lilv describes it (see :func:`plugins`)."""
 
@@ -99,6 +111,8 @@ class PluginInfo:
     other_ports: list  # [(index, symbol, kind)] ports that are neither audio nor control (atom, CV, event)
     atom_in: list = field(default_factory=list)  # [(index, symbol)] atom inputs (an empty sequence, or MIDI)
     atom_out: list = field(default_factory=list)  # [(index, symbol)] atom outputs (read by nobody yet)
+    patch_in: int | None = None  # index of the atom input taking patch messages (patch:Set of files)
+    files: list = field(default_factory=list)  # FileProperty: the files it loads (set by patch:Set)
     runnable: bool = True
     why_not: str = ""
 
@@ -160,7 +174,7 @@ def library():
         "lilv_state_new_from_string": (P, [P, P, S]), "lilv_state_to_string": (P, [P, P, P, P, S, S]),
         "lilv_state_restore": (None, [P, P, P, P, U, P]), "lilv_free": (None, [P]),
         "lilv_plugin_has_extension_data": (B, [P, P]), "lilv_state_get_plugin_uri": (P, [P]),
-        "lilv_plugin_has_feature": (B, [P, P]),
+        "lilv_plugin_has_feature": (B, [P, P]), "lilv_plugin_get_value": (P, [P, P]),
     }
     for fn, (res, args) in sigs.items():
         f = getattr(lib, fn)
@@ -307,6 +321,7 @@ def _describe(plug) -> PluginInfo:
             else:
                 problems.append(f"port '{sym}' is a{'n' if kind[0] in 'aeiou' else ''} {kind} port "
                                 f"(livehost connects audio, control and atom ports)")
+    _files(plug, info)
     missing = [f for f in info.required_features if f not in PROVIDED]
     if missing:
         problems.insert(0, "needs host feature" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
@@ -317,6 +332,47 @@ def _describe(plug) -> PluginInfo:
         info.runnable = False
         info.why_not = "; ".join(problems)
     return info
+
+
+PATCH = "http://lv2plug.in/ns/ext/patch#"
+RDFS_RANGE = "http://www.w3.org/2000/01/rdf-schema#range"
+#: option keys a file property cannot take (the node's own settings and the common parameters)
+_TAKEN_KEYS = ("uri", "preset", "state", "wet", "bypass", "type", "id")
+
+
+def _files(plug, info: PluginInfo) -> None:
+    """Fill ``info.files`` (the plugin's writable ``atom:Path`` properties) and ``info.patch_in`` (the
+    atom input that takes ``patch:Message``, else its MIDI input, else its first atom input)."""
+    lib = library()
+    for idx, _sym in info.atom_in:
+        port = lib.lilv_plugin_get_port_by_index(plug, idx)
+        if lib.lilv_port_supports_event(plug, port, uri_node(PATCH + "Message")):
+            info.patch_in = idx
+            break
+    else:
+        info.patch_in = info.midi_in[0][0] if info.midi_in else (info.atom_in[0][0] if info.atom_in else None)
+    writable = lib.lilv_plugin_get_value(plug, uri_node(PATCH + "writable"))
+    if not writable:
+        return
+    taken = set(_TAKEN_KEYS) | {c.symbol for c in info.controls}
+    for prop in _nodes(writable):
+        rng = lib.lilv_world_get(world(), uri_node(prop), uri_node(RDFS_RANGE), None)
+        is_path = bool(rng) and _str(rng) == ATOM + "Path"
+        if rng:
+            lib.lilv_node_free(rng)
+        if not is_path:
+            continue
+        lab = lib.lilv_world_get(world(), uri_node(prop), uri_node(RDFS_LABEL), None)
+        label = _str(lab) if lab else ""
+        if lab:
+            lib.lilv_node_free(lab)
+        key = re.sub(r"[^a-z0-9_]+", "_", (label or re.split(r"[#/]", prop.rstrip("/#"))[-1]).lower()).strip("_")
+        key = key or "file"
+        while key in taken:
+            key += "_file"
+        taken.add(key)
+        info.files.append(FileProperty(prop, key, label or key))
+    lib.lilv_nodes_free(writable)
 
 
 def plugins() -> dict[str, PluginInfo]:

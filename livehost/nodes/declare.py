@@ -160,6 +160,10 @@ class NodeType:
     midi: True for nodes that receive MIDI events (at the head of their state; see above).
     doc: one line for the UI and docs.
     options: names of settings a patch gives that are not parameters (strings, e.g. an LV2 ``uri``).
+    path_options: those of ``options`` that name files (relative to the patch's folder in a patch file,
+        absolute once read; e.g. the sample an LV2 sampler loads).
+    load_file: ``(st, key, path) -> None`` loads file ``path`` (absolute) as the live node's file option
+        ``key`` while it plays (off the audio thread); None for types without file options.
     specialize: for a generic type whose parameters depend on its options (``lv2``): ``(options) ->
         NodeType``, the concrete type of one node (same name and kernel); raises LivehostError (one
         line) for options it cannot take. None for ordinary types.
@@ -184,6 +188,8 @@ class NodeType:
     doc: str = ""
     category: str = "effect"
     options: tuple[str, ...] = ()
+    path_options: tuple[str, ...] = ()
+    load_file: Callable | None = None
     specialize: Callable[[dict], "NodeType"] | None = None
     release: Callable | None = None
     save_state: Callable | None = None

@@ -32,12 +32,13 @@ import weakref
 import numpy as np
 
 from livehost.dsp import atomics
-from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_OUT0, I_OUT1, I_SEQ, I_WORKER, INST_W,
+from livehost.dsp.lv2 import (I_ATOM_OUT, I_CTL, I_HANDLE, I_IN0, I_IN1, I_MAIL, I_OUT0, I_OUT1, I_PSEQ, I_SEQ,
+                              I_WORKER, INST_W,
                               S_ALIVE, S_ASK, S_INST, S_MIDI, S_MIDI_TYPE, S_NATOM_OUT, S_NCTL, S_NIN, S_NINST,
                               S_NOUT, S_RUN, S_SEQ_TYPE, S_SEQ_WORDS, S_TOKEN, SEQ_WORDS, STATE_SIZE, lv2_process,
                               lv2_state_size)
 from livehost.lv2 import world as W
-from livehost.lv2.host import SERVICE, Instance, check_state, preset_values, urid
+from livehost.lv2.host import SERVICE, Instance, check_state, patch_set, preset_values, urid
 from livehost.nodes.declare import NodeType, Param, register
 
 OPTIONS = ("uri", "preset", "state")  #: the node's settings that are not parameters
@@ -81,14 +82,15 @@ def port_param(c: W.ControlPort, preset: float | None = None) -> Param:
                  0.0 if steps else 20.0, doc=doc)
 
 
-def _instances(info: W.PluginInfo, sr: float, max_block: int, state: str | None = None) -> list[Instance]:
+def _instances(info: W.PluginInfo, sr: float, max_block: int, state: str | None = None,
+               events: bytes = b"") -> list[Instance]:
     """One instance per channel for a mono plugin, one for the stereo pair otherwise; each restored
-    from ``state`` (Turtle) if given."""
+    from ``state`` (Turtle) if given, then given the patch messages ``events`` (its files)."""
     mono = len(info.audio_in) == 1 and len(info.audio_out) == 1
     made: list[Instance] = []
     try:
         for _ in range(2 if mono else 1):
-            made.append(Instance(info, sr, max_block, state=state))
+            made.append(Instance(info, sr, max_block, state=state, events=events))
     except BaseException:
         for inst in made:
             inst.close()
@@ -96,11 +98,17 @@ def _instances(info: W.PluginInfo, sr: float, max_block: int, state: str | None 
     return made
 
 
-def _init_for(info: W.PluginInfo, state: str | None = None):
+def _file_events(info: W.PluginInfo, files: dict) -> bytes:
+    """The ``patch:Set`` events that load ``files`` (file option key -> absolute path) into the plugin."""
+    props = {f.key: f.uri for f in info.files}
+    return b"".join(patch_set(props[k], path) for k, path in files.items())
+
+
+def _init_for(info: W.PluginInfo, state: str | None = None, files: dict | None = None):
     def init(st, sr: float, max_block: int) -> None:
-        """Instantiate, connect, restore ``state`` into and activate the plugin; write its addresses into
-        the node's state."""
-        insts = _instances(info, sr, max_block, state)
+        """Instantiate, connect, restore ``state`` into and activate the plugin, load its ``files``;
+        write its addresses into the node's state."""
+        insts = _instances(info, sr, max_block, state, _file_events(info, files or {}))
         with _LIVE_LOCK:
             token = next(_TOKENS)
             _LIVE[token] = insts
@@ -113,11 +121,11 @@ def _init_for(info: W.PluginInfo, state: str | None = None):
         st[S_NOUT] = min(2, len(info.audio_out))
         st[S_NCTL] = len(info.control_inputs)
         st[S_NATOM_OUT] = len(info.atom_out)
+        st[S_SEQ_TYPE] = urid(W.ATOM_SEQUENCE)
+        st[S_SEQ_WORDS] = SEQ_WORDS
         if info.midi_in:
             st[S_MIDI] = 1.0
-            st[S_SEQ_TYPE] = urid(W.ATOM_SEQUENCE)
             st[S_MIDI_TYPE] = urid(W.MIDI_EVENT)
-            st[S_SEQ_WORDS] = SEQ_WORDS
         for k, inst in enumerate(insts):
             b = S_INST + k * INST_W
             nin, nout = int(st[S_NIN]), int(st[S_NOUT])
@@ -130,6 +138,8 @@ def _init_for(info: W.PluginInfo, state: str | None = None):
             st[b + I_SEQ] = inst.seq
             st[b + I_ATOM_OUT] = inst.atom_reset
             st[b + I_WORKER] = inst.worker_table
+            st[b + I_PSEQ] = inst.pseq
+            st[b + I_MAIL] = inst.mail.ctypes.data
         st[S_ALIVE] = 1.0
     return init
 
@@ -199,6 +209,23 @@ def save_state(st) -> str | None:
         return insts[0].save_state() if insts else None
 
 
+def load_file(st, key: str, path: str) -> None:
+    """Load file ``path`` (absolute) into the live node whose state is ``st`` as its file property
+    ``key`` (``patch:Set``, taken by the plugin's next block; a plugin with the worker extension reads
+    the file on the LV2 service thread). Off the audio thread; Lv2Error (one line) if the plugin has
+    no such file property or does not take the message."""
+    insts = instances(st)
+    if not insts:
+        raise W.Lv2Error("the plugin is not running")
+    info = insts[0].info
+    if key not in {f.key for f in info.files}:
+        have = ", ".join(f.key for f in info.files) or "none"
+        raise W.Lv2Error(f"'{key}' is not a file the plugin loads (its files: {have})")
+    events = _file_events(info, {key: path})
+    for inst in insts:
+        inst.post(events)
+
+
 def instances(st) -> list[Instance]:
     """The live instances of the node whose state is ``st`` (for probes off the audio thread)."""
     with _LIVE_LOCK:
@@ -246,9 +273,12 @@ def _specialized(uri: str, preset: str | None) -> NodeType:
             e.option = "preset"
             raise
     params = tuple(port_param(c, values.get(c.symbol)) for c in info.control_inputs)
+    files = tuple(f.key for f in info.files)
     return NodeType(
         name="lv2", params=params, kernel=lv2_process, state_size=lv2_state_size, init=_init_for(info),
-        reset_from=STATE_SIZE, latency=_latency_for(info, params), options=OPTIONS, midi=bool(info.midi_in),
+        reset_from=STATE_SIZE, latency=_latency_for(info, params), options=OPTIONS + files, path_options=files,
+        load_file=load_file if files else None,
+        midi=bool(info.midi_in),
         release=release, save_state=save_state, category="plugin",
         doc=f"LV2 plugin {info.name} ({info.uri})" + (f", preset {preset}." if preset else "."))
 
@@ -256,21 +286,24 @@ def _specialized(uri: str, preset: str | None) -> NodeType:
 def specialize(options: dict) -> NodeType:
     """The node type of the LV2 plugin ``options["uri"]``, its parameters' defaults from the preset
     ``options["preset"]`` (a label or URI) if given, its instances restored from ``options["state"]``
-    (an LV2 state as Turtle text) if given: Lv2Error (one line) if the plugin is not installed, cannot
+    (an LV2 state as Turtle text) if given, then sent the files its file options name (absolute
+    paths, by the keys of ``PluginInfo.files``): Lv2Error (one line) if the plugin is not installed, cannot
     run in livehost, has no such preset, or the state is not one of its states."""
     uri = options.get("uri")
     if not isinstance(uri, str) or not uri:
         raise W.Lv2Error("needs uri = \"...\" (an installed LV2 plugin; see livehost plugins)")
     nt = _specialized(uri, options.get("preset") or None)
     state = options.get("state")
-    if not state:
+    files = {k: options[k] for k in nt.path_options if options.get(k)}
+    if not state and not files:
         return nt
-    try:
-        check_state(state, uri)
-    except W.Lv2Error as e:
-        e.option = "state"
-        raise
-    return dataclasses.replace(nt, init=_init_for(W.plugin(uri), state))
+    if state:
+        try:
+            check_state(state, uri)
+        except W.Lv2Error as e:
+            e.option = "state"
+            raise
+    return dataclasses.replace(nt, init=_init_for(W.plugin(uri), state or None, files))
 
 
 LV2_NODE = register(
@@ -287,6 +320,7 @@ LV2_NODE = register(
         doc="An installed LV2 plugin: uri = \"...\" names it (livehost plugins lists them), preset = \"...\" "
             "optionally sets its defaults, state = \"file\" (beside the patch, written when it is saved) "
             "restores the plugin's own state (LV2 State extension); its control inputs are its parameters, "
-            "by LV2 symbol; its latency port, if any, is its latency.",
+            "by LV2 symbol; a file it loads (a sampler's sample = \"kick.wav\", relative to the patch) by "
+            "the name livehost plugins shows; its latency port, if any, is its latency.",
     )
 )

@@ -59,6 +59,7 @@ class LivehostApp(App):
         Binding("r", "record(False)", "record", show=False),
         Binding("R", "record(True)", "record + dry input", show=False),
         Binding("l", "save_loop", "save loop", show=False),
+        Binding("F", "load_file", "load a file into a plugin", show=False),
         Binding("p", "preset_save", "save preset", show=False),
         Binding("P", "preset_load", "load preset", show=False),
         Binding("exclamation_mark,f12", "panic", "PANIC", key_display="!"),
@@ -88,6 +89,7 @@ class LivehostApp(App):
         ("r", "record the output on/off (recordings/<patch>-<date-time>.wav)"),
         ("R", "record the output and the dry input (channels 3-4) on/off"),
         ("l", "save the selected looper's loop, as it plays (recordings/<patch>-loop-<node>-<date-time>.wav)"),
+        ("F", "load a file into the selected plugin while it plays (an LV2 sampler's sample)"),
         ("p", "save the selected node's values as a preset (presets/<type>/<name>.toml)"),
         ("P", "load a preset into the selected node (searchable list)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
@@ -550,6 +552,37 @@ class LivehostApp(App):
             self._error(e)
             return
         self.notify(f"saved the loop to {path}", timeout=4)
+
+    def action_load_file(self) -> None:
+        """Ask which file the selected plugin should load (its file options: an LV2 sampler's sample),
+        then the file's path; the plugin loads it while it plays."""
+        it = self.selected_item()
+        keys = self.session.files_of(it) if it is not None else ()
+        if not keys:
+            self.notify("select a plugin that loads files (an LV2 sampler) first", severity="warning")
+            return
+
+        def path_given(key: str, path: str | None) -> None:
+            if not path:
+                return
+            try:
+                got = self.session.set_file(it, key, path)
+            except LivehostError as e:
+                self._error(e)
+                return
+            self.notify(f"{it.id}: loading {got}", timeout=4)
+            self._after_edit()
+
+        def key_chosen(key: str | None) -> None:
+            if key is not None:
+                now = it.options.get(key, "")
+                self.push_screen(AskScreen(f"{it.id}: the file for '{key}' (now {now or 'the plugin default'}):",
+                                           now), lambda path: path_given(key, path))
+
+        if len(keys) == 1:
+            key_chosen(keys[0])
+        else:
+            self.push_screen(PickScreen(f"which of {it.id}'s files?", list(keys)), key_chosen)
 
     def action_panic(self) -> None:
         self.session.panic()

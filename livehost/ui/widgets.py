@@ -210,6 +210,10 @@ class Inspector(Widget, can_focus=True):
         doc = "" if isinstance(self.item, Layer) else self.item.type.doc
         if doc:
             t.append(doc + "\n", style="italic dim")
+        for key in self.session.files_of(self.item):  # files a plugin loads (F changes them)
+            now = self.item.options.get(key)
+            t.append(f"  {key:<16} {Path(now).name if now else '(plugin default)'}   file: F loads another\n",
+                     style="dim")
         learn = self.session.learn_target
         mapped = {m.target: m.cc for m in self.session.midi_maps}
         for i, (pname, p) in enumerate(self.params()):
