@@ -195,3 +195,35 @@ async def test_F_in_the_ui_loads_another_sample_and_ctrl_z_brings_the_first_back
             assert any("loads files" in m for m in said), said
     finally:
         s.close()
+
+
+@pytest.mark.jack
+def test_on_jack_a_file_set_while_playing_is_taken_by_the_audio_thread(tmp_path):
+    """eg-sampler on the JACK driver: ``load_file`` while JACK's thread runs the kernel; the mailbox is
+    emptied by that thread within a few cycles, the plugin's worker reads the file, the JACK thread
+    hands it over (the plugin's state then names the new file), no fault, callbacks on time."""
+    from livehost.engine.drivers.jack import JackDriver
+    from livehost.engine.patching import engine_for
+    from tests.jackutil import need_jack
+
+    need_jack()
+    need(SAMPLER)
+    tone(tmp_path / "a.wav", 1000.0)
+    tone(tmp_path / "b.wav", 2000.0)
+    eng = engine_for(load(sampler_patch(tmp_path, "a.wav")))
+    st = eng.a[eng.item("smp").sbase:]
+    (inst,) = instances(st)
+    assert "a.wav" in inst.save_state()
+    drv = JackDriver(eng, client_name="lh-lv2-files", connect=False)
+    try:
+        drv.start()
+        wait_for(lambda: eng.stats()["callbacks"] > 50)
+        answers = inst.worker.responses
+        before = answers[R_W]  # the answer to the load at instantiation, handed over then
+        load_file(st, "sample", str(tmp_path / "b.wav"))
+        wait_for(lambda: not inst.pending(), 2.0)  # taken by JACK's thread
+        wait_for(lambda: answers[R_R] > before and answers[R_R] == answers[R_W], 5.0)  # and handed over
+        assert "b.wav" in inst.save_state()
+        assert eng.stats()["nan_resets"] == 0
+    finally:
+        drv.stop()
