@@ -18,22 +18,11 @@ def write_text_atomic(path: str | os.PathLike, text: str,
     """Write ``text`` (UTF-8) to ``path`` atomically (its folder is made if missing); on any failure
     the old file is untouched and no temp file is left. ``write(f, text)`` puts the text into the open
     temp file (a seam for tests that interrupt a save midway). Returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    def fill(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
             write(f, text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+
+    return replace_atomic(path, fill)
 
 
 def replace_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:

@@ -6,10 +6,6 @@ and saved back relative to the patch."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -20,8 +16,8 @@ from livehost.errors import LivehostError
 from livehost.lv2 import world
 from livehost.nodes.lv2 import instances, load_file
 from livehost.patch import load, loads, save
-from tests.conftest import ROOT
-from tests.lv2.test_worker import SAMPLER, need, notes_file, wait_for
+from tests.lv2.lv2util import need, notes_file, render_cli, wait_for
+from tests.lv2.test_worker import SAMPLER
 
 SR = 48000
 
@@ -63,12 +59,7 @@ def test_a_sample_named_in_the_patch_plays_at_the_notes_from_the_first_one(tmp_p
     notes_file(tmp_path / "n.mid", notes)
 
     def play(patch):
-        out = tmp_path / "out.wav"
-        r = subprocess.run([sys.executable, "-m", "livehost", "render", patch, "--midi", str(tmp_path / "n.mid"),
-                            "--output", str(out)], capture_output=True, text=True, cwd=ROOT,
-                           env={**os.environ, "PYTHONPATH": ROOT})
-        assert r.returncode == 0, r.stderr
-        y, _ = sf.read(out, dtype="float64", always_2d=True)
+        y, _ = render_cli(patch, tmp_path / "out.wav", "--midi", tmp_path / "n.mid")
         return [(peak_hz(y[int(t * SR) + 500:int(t * SR) + 5300, 0]), np.abs(y[int(t * SR):int(t * SR) + 5300, 0]).max())
                 for t in notes]
 

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import mido
 import numpy as np
-import pytest
-import soundfile as sf
 
 from livehost.engine.drivers.offline import render
-from livehost.lv2 import world
+from tests.lv2.lv2util import need, onsets, render_cli
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GATE = "http://lv2plug.in/plugins/eg-midigate"  # audio passes while a note is held
 EPIANO = "http://drobilla.net/plugins/mda/EPiano"  # an instrument: MIDI in, stereo out
-
-
-def need(*uris):
-    try:
-        have = world.plugins()
-    except world.Lv2Error as e:
-        pytest.skip(str(e))
-    if any(u not in have for u in uris):
-        pytest.skip(f"LV2 plugins not installed: {uris}")
 
 
 def gate_render(make_engine, on, off, frames=6000):
@@ -72,20 +56,7 @@ def test_instrument_plays_a_midi_file_with_onsets_where_the_notes_are(tmp_path):
     patch = tmp_path / "ep.toml"
     patch.write_text(f'[patch]\nname = "ep"\n[input]\nsource = "none"\n'
                      f'[[chain]]\ntype = "lv2"\nid = "ep"\nuri = "{EPIANO}"\n')
-    r = subprocess.run([sys.executable, "-m", "livehost", "render", str(patch), "--midi", str(tmp_path / "notes.mid"),
-                        "--output", str(tmp_path / "out.wav")], capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": ROOT})
-    assert r.returncode == 0, r.stderr
-    y, sr = sf.read(tmp_path / "out.wav", dtype="float64", always_2d=True)
-    env = np.abs(y).max(axis=1)
-    assert env.max() > 0.05
-    thresh = 0.01 * env.max()
-    onsets = []
-    for t0 in notes:  # the first loud sample in each 0.5 s window starting 50 ms early
-        a = int((t0 - 0.05) * sr)
-        w = env[a:a + int(0.5 * sr)]
-        assert w.max() > 10 * thresh
-        onsets.append((a + int(np.argmax(w > thresh))) / sr)
-    assert not np.any(env[:int(0.45 * sr)] > thresh)  # silence before the first note
-    for want, got in zip(notes, onsets):
-        assert abs(got - want) < 0.0005, (notes, onsets)  # 24 frames: 0.5 s and 1.5 s are mid-block
+    y, sr = render_cli(patch, tmp_path / "out.wav", "--midi", tmp_path / "notes.mid")
+    got = onsets(y, sr, notes, window_s=0.5)
+    for want, at in zip(notes, got):
+        assert abs(at - want) < 0.0005, (notes, got)  # 24 frames: 0.5 s and 1.5 s are mid-block

@@ -21,6 +21,7 @@ from livehost.lv2 import world
 from livehost.nodes.declare import all_params, resolve
 from livehost.nodes.lv2 import LV2_NODE, live_instances
 from livehost.patch import dumps, loads
+from tests.lv2.lv2util import need
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AMP = "http://lv2plug.in/plugins/eg-amp"
@@ -28,17 +29,6 @@ HIGHPASS = "http://plugin.org.uk/swh-plugins/butthigh_iir"  # mono: one instance
 DELAY = "http://drobilla.net/plugins/mda/Delay"  # stereo, state across blocks
 LIMITER = "http://plugin.org.uk/swh-plugins/fastLookaheadLimiter"  # latency port
 COMBO = "http://drobilla.net/plugins/mda/Combo"  # a toggle and an enumeration
-
-
-def need(*uris):
-    """Skip unless every plugin in ``uris`` is installed."""
-    try:
-        have = world.plugins()
-    except world.Lv2Error as e:
-        pytest.skip(str(e))
-    missing = [u for u in uris if u not in have]
-    if missing:
-        pytest.skip(f"LV2 plugins not installed: {missing}")
 
 
 def noise(frames, seed=1, amp=0.1):

@@ -14,20 +14,12 @@ from livehost.lv2 import world
 from livehost.lv2.host import Instance, has_state
 from livehost.nodes.lv2 import live_instances
 from livehost.patch import load, save
+from tests.lv2.lv2util import need
 
 SCOPE = "http://lv2plug.in/plugins/eg-scope#Stereo"  # state:interface: samples per pixel, amplitude
 SCOPE_MONO = "http://lv2plug.in/plugins/eg-scope#Mono"
 AMP = "http://lv2plug.in/plugins/eg-amp"  # no State extension
 NS = "http://lv2plug.in/plugins/eg-scope#"
-
-
-def need(*uris):
-    try:
-        have = world.plugins()
-    except world.Lv2Error as e:
-        pytest.skip(str(e))
-    if any(u not in have for u in uris):
-        pytest.skip(f"LV2 plugins not installed: {uris}")
 
 
 def hand_state(uri, spp, amp):

@@ -6,12 +6,7 @@ plugins with denormals flushed to zero."""
 from __future__ import annotations
 
 import ctypes
-import os
-import subprocess
-import sys
-import time
 
-import mido
 import numpy as np
 import pytest
 import soundfile as sf
@@ -22,27 +17,11 @@ from livehost.engine.drivers.offline import render
 from livehost.lv2 import world
 from livehost.lv2.host import new_ring, ring_read, ring_write
 from livehost.nodes.lv2 import instances
+from tests.lv2.lv2util import need, notes_file, onsets, render_cli, wait_for
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLER = "http://lv2plug.in/plugins/eg-sampler"
 AMP = "http://lv2plug.in/plugins/eg-amp"
 DELAY = "http://drobilla.net/plugins/mda/Delay"
-
-
-def need(*uris):
-    try:
-        have = world.plugins()
-    except world.Lv2Error as e:
-        pytest.skip(str(e))
-    if any(u not in have for u in uris):
-        pytest.skip(f"LV2 plugins not installed: {uris}")
-
-
-def wait_for(cond, timeout=10.0):
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.002)
 
 
 def test_rings_carry_messages_whole_and_refuse_when_full():
@@ -65,20 +44,6 @@ def test_rings_carry_messages_whole_and_refuse_when_full():
     assert ring[R_W] == ring[R_R] and ring[R_CAP] == 64
 
 
-def notes_file(path, times, note=60):
-    mid = mido.MidiFile(ticks_per_beat=480, type=0)
-    tr = mido.MidiTrack()
-    mid.tracks.append(tr)
-    tr.append(mido.MetaMessage("set_tempo", tempo=500000, time=0))  # 960 ticks = 1 s
-    last = 0
-    for t in times:
-        on = int(round(t * 960))
-        tr.append(mido.Message("note_on", note=note, velocity=100, time=on - last))
-        tr.append(mido.Message("note_off", note=note, velocity=0, time=96))
-        last = on + 96
-    mid.save(path)
-
-
 def test_eg_sampler_plays_its_default_sample_where_the_notes_are(tmp_path):
     """eg-sampler needs worker:schedule and state:loadDefaultState: it is runnable now, loads its default
     sample (click.wav) from its own description, and ``livehost render --midi`` plays it at the notes."""
@@ -89,20 +54,9 @@ def test_eg_sampler_plays_its_default_sample_where_the_notes_are(tmp_path):
     patch = tmp_path / "s.toml"
     patch.write_text(f'[patch]\nname = "s"\n[input]\nsource = "none"\n'
                      f'[[chain]]\ntype = "lv2"\nid = "smp"\nuri = "{SAMPLER}"\n')
-    r = subprocess.run([sys.executable, "-m", "livehost", "render", str(patch), "--midi", str(tmp_path / "n.mid"),
-                        "--output", str(tmp_path / "out.wav")], capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": ROOT})
-    assert r.returncode == 0, r.stderr
-    y, sr = sf.read(tmp_path / "out.wav", dtype="float64", always_2d=True)
-    env = np.abs(y).max(axis=1)
-    assert env.max() > 0.05
-    thresh = 0.01 * env.max()
-    assert not np.any(env[:int(0.45 * sr)] > thresh)  # silence before the first note
-    for t0 in notes:
-        a = int((t0 - 0.05) * sr)
-        w = env[a:a + int(0.4 * sr)]
-        onset = (a + int(np.argmax(w > thresh))) / sr
-        assert w.max() > 10 * thresh and abs(onset - t0) < 0.0005, (t0, onset)
+    y, sr = render_cli(patch, tmp_path / "out.wav", "--midi", tmp_path / "n.mid")
+    for t0, onset in zip(notes, onsets(y, sr, notes)):
+        assert abs(onset - t0) < 0.0005, (t0, onset)
 
 
 def test_the_worker_loads_a_new_sample_off_the_audio_thread(make_engine, tmp_path):
