@@ -203,10 +203,12 @@ class Session:
             self.notice = "null driver: no sound card in use"
 
     def close(self) -> None:
-        """Stop the audio, any recording and the workers."""
+        """Stop the audio, any recording and the workers (clock out sends its Stop first)."""
         self.stop_recording()
         self.workers.stop()
         if self.driver is not None:
+            if self.clock_out:
+                self.engine.stop_clock_out()
             self.driver.stop()
             self.driver = None
 

@@ -700,6 +700,17 @@ class Engine:
         iv = 0.0 if not bpm else self.sr * 60.0 / (24.0 * float(bpm))
         self.a[L.H_CLOCK_OUT] = iv
 
+    def stop_clock_out(self, timeout_s: float = 0.25) -> bool:
+        """Stop clock out and wait (up to ``timeout_s`` seconds, for a running JACK driver) until the
+        callback has sent the MIDI Stop that follows its last clock; returns whether it did."""
+        self.set_clock_out(None)
+        end = time.monotonic() + timeout_s
+        while self.a[L.H_CLOCK_RUN] != 0.0:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.002)
+        return True
+
     def clocks_sent(self) -> int:
         """MIDI clocks the JACK driver has sent (clock out)."""
         return int(self.a[L.H_CLOCK_SENT])

@@ -91,6 +91,7 @@ H_CLOCK_LAST = 72  # JACK frame time of the last cycle the callback sent clock i
 # else left + IN_SEL_BASE * right, 1-based device channel numbers (written by the control side)
 H_IN_SEL = 73
 IN_SEL_BASE = 256
+H_CLOCK_RUN = 74  # 1 while clock out runs to a connected port (the callback sent Start, 0xFA; Stop, 0xFC, ends it)
 
 
 # ---- program rows -------------------------------------------------------------------------
@@ -170,7 +171,8 @@ JT_NOUT = 10  # audio output ports
 JT_MIDI_IN = 11  # MIDI input port handle (0: none)
 JT_MIDI_OUT = 12  # MIDI output port handle (0: none)
 JT_XRUNS_SEEN = 13  # H_JACK_XRUNS when the callback last looked (a change flags the next block)
-JT_CLOCK_BYTE = 14  # address of one byte 0xF8 (the MIDI clock message clock out writes)
+JT_CLOCK_BYTE = 14  # address of the bytes 0xF8, 0xFA, 0xFC (MIDI clock, start, stop: what clock out writes)
+JT_PORT_CONNECTED = 15  # jack_port_connected (clock out starts when its port gets a connection)
 JT_MAX_PORTS = 8
 JT_PORTS = 16  # JT_MAX_PORTS input port handles, then JT_MAX_PORTS output port handles
 JT_FRAME_TIME = JT_PORTS + 2 * JT_MAX_PORTS  # jack_last_frame_time (clock out stays on JACK's frame grid)

@@ -31,7 +31,7 @@ from livehost.engine.layout import (
     R_SSIZE, ROW_W, SLOT_INPUT, SLOT_MASTER, TAP_CH,
     JT_ARENA, JT_EVENT, JT_GET_BUFFER, JT_IN, JT_MAX_PORTS, JT_MIDI_CLEAR, JT_MIDI_COUNT, JT_MIDI_GET,
     JT_MIDI_IN, JT_MIDI_OUT, JT_MIDI_WRITE, JT_NIN, JT_NOUT, JT_OUT, JT_PORTS, JT_SIZE, JT_XRUNS_SEEN,
-    MAX_DEV_EVENTS, H_CLOCK_LAST, H_CLOCK_OUT, H_CLOCK_PHASE, H_CLOCK_SENT, JT_CLIENT, JT_CLOCK_BYTE,
+    MAX_DEV_EVENTS, H_CLOCK_LAST, H_CLOCK_OUT, H_CLOCK_PHASE, H_CLOCK_RUN, H_CLOCK_SENT, JT_CLIENT, JT_CLOCK_BYTE, JT_PORT_CONNECTED,
     JT_FRAME_TIME,
 )
 
@@ -538,7 +538,9 @@ def jack_process(nframes, arg):
 
     Passes the MIDI input port's events through to the MIDI output port, with MIDI clock
     (``H_CLOCK_OUT`` frames apart, each at its frame; incoming clocks are then not passed on) merged in
-    time order, and copies the input's events to the tap
+    time order, a Start (0xFA) at the frame of the first clock when clock out begins with the port
+    connected (or it gets its first connection: the clock then restarts there) and a Stop (0xFC) at the
+    start of the first cycle without clock out, and copies the input's events to the tap
     (:mod:`livehost.engine.devmidi`), then renders the cycle in
     pieces of at most the engine's block: for each, the MIDI events inside it go to the block's device
     event region at their frame offsets, the planar port buffers are interleaved into the scratch
@@ -569,6 +571,12 @@ def jack_process(nframes, arg):
         if obuf != 0:
             call_void_p(t[JT_MIDI_CLEAR], obuf)
             iv = a[H_CLOCK_OUT]
+            run = iv > 0.0 and (t[JT_PORT_CONNECTED] == 0 or call_u32_p(t[JT_PORT_CONNECTED], t[JT_MIDI_OUT]) > 0)
+            if run != (a[H_CLOCK_RUN] != 0.0):  # clock out begins (Start) or ends (Stop), at frame 0
+                if call_i32_pu32pz(t[JT_MIDI_WRITE], obuf, 0, t[JT_CLOCK_BYTE] + (1 if run else 2), 1) == 0:
+                    a[H_CLOCK_RUN] = 1.0 if run else 0.0
+                    if run:
+                        a[H_CLOCK_LAST] = -1.0  # the first clock right after the Start
             ph = 0.0
             now = np.int64(0)
             if iv > 0.0:  # the next clock, from this cycle's start on JACK's frame clock (a cycle this

@@ -178,7 +178,9 @@ def test_jack_clock_out_is_sample_accurate(tmp_path):
     """``--clock-out`` on the JACK driver: a compiled JACK client logs the JACK frame of each clock the
     driver's ``midi_out`` sends. At 120 bpm and 48 kHz a clock is 1000 frames (48000 x 60 / (24 x
     120)): every clock is on that grid to the frame; after a change to 140 bpm (857.143 frames) every
-    clock is within one frame of its place on the new grid."""
+    clock is within one frame of its place on the new grid. Clock out begins with a Start (0xFA) at the
+    first clock's frame once the port is connected, and closing the session sends a Stop (0xFC) after
+    the last clock."""
     from tests.jackclient import TestJackClient
     from tests.jackutil import need_jack
 
@@ -189,7 +191,8 @@ def test_jack_clock_out_is_sample_accurate(tmp_path):
     p.write_text('[patch]\nname = "clock out"\nsamplerate = 48000\n[input]\nsource = "none"\n[tempo]\nbpm = 120\n')
     s = Session(str(p), driver="jack", jack_client="lh-clock-out", jack_connect=False, start_models=False,
                 clock_out=True)
-    sink = TestJackClient("lh-clock-sink", midi_log=400)
+    sink = TestJackClient("lh-clock-sink", midi_log=600)
+    closed = False
     try:
         sink.start()
         sink.connect(s.driver.port_name("midi_out"), f"{sink.name}:midi_in")
@@ -203,9 +206,18 @@ def test_jack_clock_out_is_sample_accurate(tmp_path):
             assert time.monotonic() < end, f"{len(sink.midi_received())} clocks came"
             time.sleep(0.01)
         got = sink.midi_received()
+        s.close()  # clock out ends with a Stop before the driver stops
+        closed = True
+        time.sleep(0.05)
+        stopped = sink.midi_received()
     finally:
         sink.close()
-        s.close()
+        if not closed:
+            s.close()
+    assert got[0, 1] == 0xFA and got[1, 1] == 0xF8 and got[0, 0] == got[1, 0], got[:2]  # Start, first clock
+    assert stopped[-1, 1] == 0xFC and stopped[-1, 0] > stopped[-2, 0], stopped[-3:]  # Stop after the last
+    assert set(stopped[1:-1, 1].tolist()) == {0xF8}
+    got, n_at_change = got[1:], n_at_change - 1
     assert set(got[:, 1].tolist()) == {0xF8}
     at = got[:, 0] - got[0, 0]
     before, after = at[:n_at_change - 1], at[n_at_change + 1:]

@@ -72,7 +72,8 @@ class JackDriver(ServerWatch):
         mb = engine.max_block
         self.table = np.zeros(L.JT_SIZE, np.int64)
         self.event = np.zeros(3, np.int64)  # jack_midi_event_t: time, size, data pointer
-        self.clock_byte = np.full(1, 0xF8, np.uint8)  # the MIDI clock message (clock out)
+        # the MIDI clock, start and stop messages (clock out), one byte each, in that order
+        self.clock_byte = np.array([0xF8, 0xFA, 0xFC], np.uint8)
         self.lat_table = np.zeros(J.LT_SIZE, np.int64)  # the latency callback's table
         self.lat_range = np.zeros(1, np.int64)  # its jack_latency_range_t scratch
         self.x = np.zeros((mb, self.channels), np.float32)
@@ -131,6 +132,7 @@ class JackDriver(ServerWatch):
         t[L.JT_XRUNS_SEEN] = int(eng.a[L.H_JACK_XRUNS])
         t[L.JT_CLOCK_BYTE] = self.clock_byte.ctypes.data
         t[L.JT_FRAME_TIME] = J.address(lib, "jack_last_frame_time")
+        t[L.JT_PORT_CONNECTED] = J.address(lib, "jack_port_connected")
         t[L.JT_CLIENT] = c
         for k in range(self.channels):
             t[L.JT_PORTS + k] = ports[f"in_{k + 1}"]
