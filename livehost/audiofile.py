@@ -64,3 +64,34 @@ def write(path: str | os.PathLike, x: np.ndarray, sr: float, subtype: str | None
 def _reason(e: Exception) -> str:
     s = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return s.replace("Error opening ", "").strip()
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")  #: what :func:`find` lists
+
+
+def find(folders: list, depth: int = 3, limit: int = 500) -> list[str]:
+    """Audio files (by suffix, :data:`AUDIO_SUFFIXES`) in ``folders`` and their subfolders down to
+    ``depth`` levels, hidden ones and virtual environments skipped: absolute paths, each once, sorted
+    within each folder, at most ``limit``."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def walk(d: str, level: int) -> None:
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
+            if len(out) >= limit or e.name.startswith(".") or e.name in ("node_modules", "__pycache__"):
+                continue
+            if e.is_file() and e.name.lower().endswith(AUDIO_SUFFIXES):
+                p = os.path.realpath(e.path)
+                if p not in seen:
+                    seen.add(p)
+                    out.append(p)
+            elif e.is_dir(follow_symlinks=False) and level < depth:
+                walk(e.path, level + 1)
+
+    for f in folders:
+        walk(os.path.realpath(f), 0)
+    return out

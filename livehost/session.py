@@ -800,6 +800,26 @@ class Session:
                               lambda: self._file_to(item.id, key, new)))
         return new
 
+    def audio_files(self) -> dict[str, str]:
+        """Audio files a node could load, as ``{shown name: absolute path}``: those in the patch's folder,
+        in the folder above it when that is a ``patches/`` folder (its ``samples/``, ``recordings/``),
+        and in the current folder (three levels down each); a name is relative to the patch's folder
+        where the file is below it, else to the current folder, else absolute."""
+        base = Path(self.path).resolve().parent
+        folders = [base] + ([base.parent] if base.name == "patches" else []) + [Path.cwd()]
+        out = {}
+        for p in audiofile.find(folders):
+            for root in (base, Path.cwd()):
+                try:
+                    name = str(Path(p).relative_to(root.resolve()))
+                    break
+                except ValueError:
+                    continue
+            else:
+                name = p
+            out.setdefault(name, p)
+        return out
+
     def _file_to(self, node_id: str, key: str, path: str) -> None:
         eng = self.engine
         with eng.lock:  # (the node cannot be removed and its memory freed meanwhile)

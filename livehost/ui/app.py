@@ -89,7 +89,7 @@ class LivehostApp(App):
         ("r", "record the output on/off (recordings/<patch>-<date-time>.wav)"),
         ("R", "record the output and the dry input (channels 3-4) on/off"),
         ("l", "save the selected looper's loop, as it plays (recordings/<patch>-loop-<node>-<date-time>.wav)"),
-        ("F", "load a file into the selected plugin while it plays (an LV2 sampler's sample)"),
+        ("F", "load a file into the selected plugin while it plays (an LV2 sampler's sample; list or path)"),
         ("p", "save the selected node's values as a preset (presets/<type>/<name>.toml)"),
         ("P", "load a preset into the selected node (searchable list)"),
         ("! or F12", "PANIC: all notes off, output muted (unmute: master's mute)"),
@@ -555,7 +555,8 @@ class LivehostApp(App):
 
     def action_load_file(self) -> None:
         """Ask which file the selected plugin should load (its file options: an LV2 sampler's sample),
-        then the file's path; the plugin loads it while it plays."""
+        then the file (a searchable list of the audio files beside the patch, or a typed path); the
+        plugin loads it while it plays."""
         it = self.selected_item()
         keys = self.session.files_of(it) if it is not None else ()
         if not keys:
@@ -574,10 +575,14 @@ class LivehostApp(App):
             self._after_edit()
 
         def key_chosen(key: str | None) -> None:
-            if key is not None:
-                now = it.options.get(key, "")
-                self.push_screen(AskScreen(f"{it.id}: the file for '{key}' (now {now or 'the plugin default'}):",
-                                           now), lambda path: path_given(key, path))
+            if key is None:
+                return
+            now = it.options.get(key, "")
+            found = self.session.audio_files()
+            title = (f"{it.id}: the file for '{key}' (now {Path(now).name if now else 'the plugin default'}): "
+                     f"type to search, or a path; enter loads it")
+            self.push_screen(SearchScreen(title, [(n, "") for n in found], width=1, free_text=True),
+                             lambda name: path_given(key, found.get(name, name) if name else None))
 
         if len(keys) == 1:
             key_chosen(keys[0])

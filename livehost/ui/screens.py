@@ -12,15 +12,17 @@ from textual.widgets.option_list import Option
 
 class SearchScreen(ModalScreen[str | None]):
     """A searchable list of ``(id, description)`` items under ``title``; dismisses with the chosen id
-    (or None). ``width``: the id column's width in characters."""
+    (or None; with ``free_text``, the typed text when nothing matches). ``width``: the id column's width
+    in characters."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, title: str, items: list[tuple[str, str]], width: int = 12):
+    def __init__(self, title: str, items: list[tuple[str, str]], width: int = 12, free_text: bool = False):
         super().__init__()
         self.title_text = title
         self.items = items
         self.width = width
+        self.free_text = free_text  # enter with nothing matching dismisses with the typed text
 
     def _options(self, q: str = "") -> list[Option]:
         return [Option(f"{n:<{self.width}} {d}", id=n) for n, d in self.items if q in n.lower() or q in d.lower()]
@@ -42,6 +44,8 @@ class SearchScreen(ModalScreen[str | None]):
         ol = self.query_one(OptionList)
         if ol.option_count:
             self.dismiss(ol.get_option_at_index(ol.highlighted or 0).id)
+        elif self.free_text and event.value:
+            self.dismiss(event.value)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -125,10 +125,14 @@ def test_a_file_loaded_while_playing_goes_through_the_mailbox_and_the_worker(mak
         load_file(st, "impulse", str(tmp_path / "b.wav"))
 
 
-async def test_F_in_the_ui_loads_another_sample_and_ctrl_z_brings_the_first_back(tmp_path, monkeypatch):
-    """The inspector shows the sampler's file; ``F`` asks for a path (relative to the current folder)
-    and the plugin plays the new file from the next note; ``ctrl+z`` loads the first one again; the
-    saved patch names the file the plugin plays. ``F`` on a node without files says so."""
+async def test_F_in_the_ui_loads_another_sample_and_ctrl_z_brings_the_first_back(tmp_path, monkeypatch,
+                                                                                 tmp_path_factory):
+    """The inspector shows the sampler's file; ``F`` lists the audio files beside the patch (search by
+    typing) and the plugin plays the chosen one from the next note; ``ctrl+z`` loads the first one
+    again; the saved patch names the file the plugin plays; a path typed that is in no list is taken
+    too. ``F`` on a node without files says so."""
+    from textual.widgets import Input, OptionList
+
     from livehost.session import Session
     from livehost.ui.app import LivehostApp
 
@@ -164,6 +168,9 @@ async def test_F_in_the_ui_loads_another_sample_and_ctrl_z_brings_the_first_back
             assert "sample" in str(app.inspector.render()) and "a.wav" in str(app.inspector.render())
             await pilot.press("F")
             await pilot.pause()
+            listed = app.screen.query_one(OptionList)
+            assert sorted(str(listed.get_option_at_index(k).prompt).strip()
+                          for k in range(listed.option_count)) == ["a.wav", "b.wav"]
             for ch in "b.wav":
                 await pilot.press(ch)
             await pilot.press("enter")
@@ -179,6 +186,15 @@ async def test_F_in_the_ui_loads_another_sample_and_ctrl_z_brings_the_first_back
             assert play() == pytest.approx(2000.0, abs=10.0)
             s.save(str(tmp_path / "saved.toml"))
             assert 'sample = "b.wav"' in (tmp_path / "saved.toml").read_text()
+            elsewhere = tmp_path_factory.mktemp("elsewhere") / "c.wav"
+            tone(elsewhere, 3000.0)
+            await pilot.press("F")
+            await pilot.pause()
+            app.screen.query_one(Input).value = str(elsewhere)  # typed: no listed file matches
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert play() == pytest.approx(3000.0, abs=10.0)
             app.rack.select_id("master")
             app._sync_inspector()
             await pilot.press("F")
