@@ -71,8 +71,9 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")  #: what :fu
 
 def find(folders: list, depth: int = 3, limit: int = 500) -> list[str]:
     """Audio files (by suffix, :data:`AUDIO_SUFFIXES`) in ``folders`` and their subfolders down to
-    ``depth`` levels, hidden ones and virtual environments skipped: absolute paths, each once, sorted
-    within each folder, at most ``limit``."""
+    ``depth`` levels (hidden folders such as ``.venv`` and ``.git``, ``__pycache__`` and
+    ``node_modules`` skipped; links to folders not followed): absolute paths, each once, sorted within
+    each folder, at most ``limit``."""
     out: list[str] = []
     seen: set[str] = set()
 

@@ -635,12 +635,11 @@ def patch_set(prop: str, path: str, frame: int = 0) -> bytes:
     URI) to the file ``path`` (an ``atom:Path``), as LV2's atom forge writes it: the event's time
     (int64 frames) and atom header, the object's id and type, then its two properties
     (``patch:property`` a URID, ``patch:value`` the path, NUL-terminated), each padded to 8 bytes."""
-    u = lambda uri: urid(uri)  # noqa: E731
     raw = path.encode("utf-8") + b"\0"
-    props = _pad8(struct.pack("<IIIII", u(W.PATCH + "property"), 0, 4, u(W.ATOM + "URID"), u(prop)))
-    props += _pad8(struct.pack("<IIII", u(W.PATCH + "value"), 0, len(raw), u(W.ATOM + "Path")) + raw)
-    body = struct.pack("<II", 0, u(W.PATCH + "Set")) + props
-    return struct.pack("<qII", int(frame), len(body), u(W.ATOM + "Object")) + body
+    props = _pad8(struct.pack("<IIIII", urid(W.PATCH + "property"), 0, 4, urid(W.ATOM + "URID"), urid(prop)))
+    props += _pad8(struct.pack("<IIII", urid(W.PATCH + "value"), 0, len(raw), urid(W.ATOM + "Path")) + raw)
+    body = struct.pack("<II", 0, urid(W.PATCH + "Set")) + props
+    return struct.pack("<qII", int(frame), len(body), urid(W.ATOM + "Object")) + body
 
 
 def _start_value(c: W.ControlPort) -> float:

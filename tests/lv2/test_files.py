@@ -60,8 +60,8 @@ def test_a_sample_named_in_the_patch_plays_at_the_notes_from_the_first_one(tmp_p
 
     def play(patch):
         y, _ = render_cli(patch, tmp_path / "out.wav", "--midi", tmp_path / "n.mid")
-        return [(peak_hz(y[int(t * SR) + 500:int(t * SR) + 5300, 0]), np.abs(y[int(t * SR):int(t * SR) + 5300, 0]).max())
-                for t in notes]
+        at = [int(t * SR) for t in notes]
+        return [(peak_hz(y[a + 500:a + 5300, 0]), np.abs(y[a:a + 5300, 0]).max()) for a in at]
 
     with_tone = play(sampler_patch(tmp_path, "tones/a.wav"))
     for hz, peak in with_tone:
