@@ -604,13 +604,13 @@ def _validate_chain(ctx: _Ctx, chain: list, fpath: tuple, ids: set, depth: int) 
 def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
     """The concrete node type of a chain entry and its options (strings; an ``lv2`` node's ``uri``; its
     ``state`` option names a file beside the patch, whose text becomes the option's value)."""
-    options = {}
-    for k in nt.options:
-        if k in entry:
-            v = entry[k]
-            if not isinstance(v, str) or not v:
-                ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r} must be a string")
-            options[k] = v
+    def string(k: str) -> str:
+        v = entry[k]
+        if not isinstance(v, str) or not v:
+            ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r} must be a string")
+        return v
+
+    options = {k: string(k) for k in nt.options if k in entry}
     written = dict(options)  # as in the file (errors show the state's file name, not its text)
     if STATE_OPTION in options:
         base = Path(ctx.path).parent if ctx.path else Path(".")
@@ -621,26 +621,25 @@ def _node_type(ctx: _Ctx, nt, entry: dict, ep: tuple, nid: str):
             why = e.strerror if isinstance(e, OSError) and e.strerror else "is not UTF-8 text"
             ctx.fail(ep + (STATE_OPTION,), f"{nid}.{STATE_OPTION}", f"= {written[STATE_OPTION]!r}: "
                      f"cannot be read ({why})")
-    try:
-        concrete = resolve(nt, options)
-        extra = [k for k in concrete.options if k not in nt.options and k in entry]  # an LV2 plugin's files
-        for k in extra:
-            v = entry[k]
-            if not isinstance(v, str) or not v:
-                ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r} must be a string")
-            written[k] = v
-            options[k] = v
-            if k in concrete.path_options:
-                where = Path(ctx.path).parent / v if ctx.path else Path(v)
-                if not where.is_file():
-                    ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r}: no such file")
-                options[k] = str(where.resolve())
-        return (resolve(nt, options) if extra else concrete), options
-    except LivehostError as e:
-        k = getattr(e, "option", None) or next((k for k in nt.options if k in options),
-                                                nt.options[0] if nt.options else "type")
-        shown = f" = {written[k]!r}:" if k in written else ""
-        ctx.fail(ep + (k,), f"{nid}.{k}", f"{shown} {e}".strip())
+    def resolved():
+        try:
+            return resolve(nt, options)
+        except LivehostError as e:
+            k = getattr(e, "option", None) or next((k for k in nt.options if k in options),
+                                                    nt.options[0] if nt.options else "type")
+            shown = f" = {written[k]!r}:" if k in written else ""
+            ctx.fail(ep + (k,), f"{nid}.{k}", f"{shown} {e}".strip())
+
+    concrete = resolved()
+    extra = [k for k in concrete.options if k not in nt.options and k in entry]  # an LV2 plugin's files
+    for k in extra:
+        v = written[k] = options[k] = string(k)
+        if k in concrete.path_options:
+            where = Path(ctx.path).parent / v if ctx.path else Path(v)
+            if not where.is_file():
+                ctx.fail(ep + (k,), f"{nid}.{k}", f"= {v!r}: no such file")
+            options[k] = str(where.resolve())
+    return (resolved() if extra else concrete), options
 
 
 # ---- saving -------------------------------------------------------------------------------------

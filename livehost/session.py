@@ -805,13 +805,13 @@ class Session:
         in the folder above it when that is a ``patches/`` folder (its ``samples/``, ``recordings/``),
         and in the current folder (three levels down each); a name is relative to the patch's folder
         where the file is below it, else to the current folder, else absolute."""
-        base = Path(self.path).resolve().parent
-        folders = [base] + ([base.parent] if base.name == "patches" else []) + [Path.cwd()]
+        base, here = Path(self.path).resolve().parent, Path.cwd().resolve()
+        folders = [base] + ([base.parent] if base.name == "patches" else []) + [here]
         out = {}
         for p in audiofile.find(folders):
-            for root in (base, Path.cwd()):
+            for root in (base, here):
                 try:
-                    name = str(Path(p).relative_to(root.resolve()))
+                    name = str(Path(p).relative_to(root))
                     break
                 except ValueError:
                     continue
